@@ -1,0 +1,67 @@
+"""The only module that touches Optuna's private API, so an Optuna upgrade touches one file."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from optuna._transform import _SearchSpaceTransform as SearchSpaceTransform
+from optuna._typing import JSONSerializable
+from optuna.samplers._base import _INDEPENDENT_SAMPLING_WARNING_TEMPLATE
+from optuna.samplers._lazy_random_state import LazyRandomState
+
+
+if TYPE_CHECKING:
+    from collections.abc import Container
+
+    from optuna.storages import BaseStorage
+    from optuna.study import Study
+    from optuna.trial import FrozenTrial
+    from optuna.trial import TrialState
+
+
+__all__ = [
+    "INDEPENDENT_SAMPLING_WARNING_TEMPLATE",
+    "JSONSerializable",
+    "LazyRandomState",
+    "SearchSpaceTransform",
+    "get_storage",
+    "get_study_id",
+    "get_trials",
+    "set_trial_system_attr",
+    "set_trial_user_attr",
+    "trial_id",
+]
+
+INDEPENDENT_SAMPLING_WARNING_TEMPLATE = _INDEPENDENT_SAMPLING_WARNING_TEMPLATE
+
+
+def get_trials(study: Study, states: Container[TrialState] | None = None) -> list[FrozenTrial]:
+    """All trials of the study without copies, through the per-thread cache Optuna's TPE uses.
+
+    Works on the bracket study that ``HyperbandPruner`` hands to samplers as well.
+    """
+    return study._get_trials(deepcopy=False, states=states, use_cache=True)
+
+
+def get_storage(study: Study) -> BaseStorage:
+    return study._storage
+
+
+def get_study_id(study: Study) -> int:
+    return study._study_id
+
+
+def set_trial_system_attr(
+    study: Study, trial: FrozenTrial, key: str, value: JSONSerializable
+) -> None:
+    study._storage.set_trial_system_attr(trial._trial_id, key, value)
+
+
+def set_trial_user_attr(
+    study: Study, trial: FrozenTrial, key: str, value: JSONSerializable
+) -> None:
+    study._storage.set_trial_user_attr(trial._trial_id, key, value)
+
+
+def trial_id(trial: FrozenTrial) -> int:
+    return trial._trial_id

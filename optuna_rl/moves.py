@@ -1,0 +1,215 @@
+"""The agent's action set: parameter moves in the normalised space.
+
+A move is a pure function ``(rng, anchor, context) -> Point``; it never sees an Optuna object.
+Numeric coordinates stay inside [0, 1] (out-of-range steps are reflected back at the bounds);
+categorical coordinates stay valid choice indices. Snapping to int and step grids happens when
+the point is decoded (:meth:`optuna_rl.space.SearchSpace.decode`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from optuna_rl.space import Point
+
+
+MIN_STEP_SIZE = 1e-4
+MAX_STEP_SIZE = 0.5
+INITIAL_STEP_SIZE = 0.1
+
+
+class MoveContext(NamedTuple):
+    """What a move may know of the history: the elites, best first, and the step size."""
+
+    elites: list[Point]
+    """Best trials' points, best (the incumbent) first; never empty."""
+    step_size: float
+    """Standard deviation of a Gaussian step in the normalised space."""
+    n_choices: np.ndarray
+    """Number of choices of each categorical parameter."""
+
+
+Move = Callable[[np.random.Generator, Point, MoveContext], Point]
+
+
+class Action(NamedTuple):
+    """One action of the agent: which anchor to start from, how to change the step size, and
+    which move to apply."""
+
+    name: str
+    anchor: str
+    """``"incumbent"`` (best trial), ``"elite"`` (a random other elite) or ``"prior"``."""
+    step_factor: float
+    """The step size is multiplied by this before the move (grow > 1 > shrink)."""
+    move: Move
+    min_elites: int
+    """The action is only available with at least this many elites."""
+    needs_numeric: bool
+    needs_categorical: bool
+
+
+def reflect(x: np.ndarray) -> np.ndarray:
+    """Fold any real vector into [0, 1] by reflecting at the bounds (period 2)."""
+    y = np.mod(x, 2.0)
+    return np.clip(np.where(y > 1.0, 2.0 - y, y), 0.0, 1.0)
+
+
+def elite_choice_weights(elites: list[Point], n_choices: np.ndarray) -> list[np.ndarray]:
+    """Per categorical parameter, the choice frequencies among the elites with one pseudo-count
+    per choice (Laplace smoothing), so every choice keeps a chance."""
+    weights = []
+    for j, n in enumerate(n_choices):
+        counts = np.ones(int(n))
+        for point in elites:
+            counts[point.categorical[j]] += 1.0
+        weights.append(counts / counts.sum())
+    return weights
+
+
+def _resample_categoricals(
+    rng: np.random.Generator,
+    categorical: np.ndarray,
+    context: MoveContext,
+    probability: float,
+) -> np.ndarray:
+    """Each categorical coordinate is redrawn from the elite frequencies with ``probability``."""
+    out = categorical.copy()
+    if out.size == 0:
+        return out
+    weights = elite_choice_weights(context.elites, context.n_choices)
+    for j in np.flatnonzero(rng.random(out.size) < probability):
+        out[j] = rng.choice(len(weights[j]), p=weights[j])
+    return out
+
+
+def _mutation_probability(step_size: float) -> float:
+    # A step of size sigma moves a numeric coordinate by about sigma of its range; a categorical
+    # changes with a comparable probability, bounded so that a large step does not randomise all.
+    return float(min(0.5, 2.0 * step_size))
+
+
+def gaussian_step(rng: np.random.Generator, anchor: Point, context: MoveContext) -> Point:
+    """Isotropic Gaussian step of standard deviation ``step_size`` around the anchor."""
+    noise = context.step_size * rng.standard_normal(anchor.numeric.size)
+    numeric = reflect(anchor.numeric + noise)
+    categorical = _resample_categoricals(
+        rng, anchor.categorical, context, _mutation_probability(context.step_size)
+    )
+    return Point(numeric, categorical)
+
+
+def coordinate_step(rng: np.random.Generator, anchor: Point, context: MoveContext) -> Point:
+    """Change a single coordinate of the anchor: a numeric one by a Gaussian step as long as a
+    full step in all dimensions, or a categorical one to another choice."""
+    n_num, n_cat = anchor.numeric.size, anchor.categorical.size
+    j = int(rng.integers(n_num + n_cat))
+    numeric, categorical = anchor.numeric.copy(), anchor.categorical.copy()
+    if j < n_num:
+        scale = min(MAX_STEP_SIZE, context.step_size * np.sqrt(n_num))
+        numeric[j] = reflect(numeric[j : j + 1] + scale * rng.standard_normal(1))[0]
+    else:
+        k = j - n_num
+        n = int(context.n_choices[k])
+        if n > 1:
+            categorical[k] = (categorical[k] + rng.integers(1, n)) % n
+    return Point(numeric, categorical)
+
+
+def line_step(rng: np.random.Generator, anchor: Point, context: MoveContext) -> Point:
+    """Move along the line through the anchor and a second elite: toward it (``u > 0``) or
+    across the anchor, away from it (``u < 0``), with a little Gaussian noise."""
+    other = context.elites[1 + int(rng.integers(len(context.elites) - 1))]
+    u = rng.uniform(-1.0, 1.0)
+    noise = 0.25 * context.step_size * rng.standard_normal(anchor.numeric.size)
+    numeric = reflect(anchor.numeric + u * (other.numeric - anchor.numeric) + noise)
+    take_other = rng.random(anchor.categorical.size) < max(u, 0.0)
+    categorical = np.where(take_other, other.categorical, anchor.categorical)
+    return Point(numeric, categorical)
+
+
+def differential_step(rng: np.random.Generator, anchor: Point, context: MoveContext) -> Point:
+    """DE/rand/1/bin (Storn & Price, 1997): ``a + F (b - c)`` from three distinct elites,
+    crossed over with the anchor coordinate by coordinate."""
+    a, b, c = (context.elites[i] for i in rng.choice(len(context.elites), 3, replace=False))
+    f = rng.uniform(0.5, 1.0)
+    mutant = reflect(a.numeric + f * (b.numeric - c.numeric))
+    crossover_rate = 0.7
+    n_num, n_cat = anchor.numeric.size, anchor.categorical.size
+    mask = rng.random(n_num + n_cat) < crossover_rate
+    mask[rng.integers(n_num + n_cat)] = True  # At least one coordinate comes from the mutant.
+    numeric = np.where(mask[:n_num], mutant, anchor.numeric)
+    categorical = np.where(mask[n_num:], a.categorical, anchor.categorical)
+    return Point(numeric, categorical)
+
+
+def recombination_step(rng: np.random.Generator, anchor: Point, context: MoveContext) -> Point:
+    """Sample from the elites' weighted mean and covariance, as CMA-ES recombines its parents
+    (Hansen, 2016, eq. 39 for the weights); the step size sets a floor on the spread."""
+    elites = context.elites
+    mu = len(elites)
+    weights = np.log(mu + 0.5) - np.log(np.arange(1, mu + 1))
+    weights /= weights.sum()
+    x = np.array([p.numeric for p in elites])
+    mean = weights @ x
+    centred = x - mean
+    cov = (centred.T * weights) @ centred + (0.1 * context.step_size) ** 2 * np.eye(x.shape[1])
+    numeric = reflect(rng.multivariate_normal(mean, cov, method="cholesky"))
+    categorical = _resample_categoricals(rng, anchor.categorical, context, 1.0)
+    return Point(numeric, categorical)
+
+
+def categorical_step(rng: np.random.Generator, anchor: Point, context: MoveContext) -> Point:
+    """Keep the anchor's numeric values (with a small jitter) and redraw its categorical values
+    from the elite frequencies: one for sure, each other with probability 0.2."""
+    numeric = reflect(
+        anchor.numeric + 0.25 * context.step_size * rng.standard_normal(anchor.numeric.size)
+    )
+    categorical = _resample_categoricals(rng, anchor.categorical, context, 0.2)
+    k = int(rng.integers(anchor.categorical.size))
+    weights = elite_choice_weights(context.elites, context.n_choices)[k].copy()
+    if weights.size > 1:
+        weights[anchor.categorical[k]] = 0.0
+        categorical[k] = rng.choice(weights.size, p=weights / weights.sum())
+    return Point(numeric, categorical)
+
+
+def prior_step(rng: np.random.Generator, anchor: Point, context: MoveContext) -> Point:
+    """Restart: a point drawn uniformly from the whole space."""
+    numeric = rng.random(anchor.numeric.size)
+    categorical = np.array([rng.integers(n) for n in context.n_choices], dtype=np.int64)
+    return Point(numeric, categorical)
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("gaussian", "incumbent", 1.0, gaussian_step, 1, False, False),
+    Action("gaussian_elite", "elite", 1.0, gaussian_step, 2, False, False),
+    Action("grow", "incumbent", 2.0, gaussian_step, 1, False, False),
+    Action("shrink", "incumbent", 0.5, gaussian_step, 1, False, False),
+    Action("coordinate", "incumbent", 1.0, coordinate_step, 1, False, False),
+    Action("line", "incumbent", 1.0, line_step, 2, True, False),
+    Action("differential", "incumbent", 1.0, differential_step, 3, True, False),
+    Action("recombination", "incumbent", 1.0, recombination_step, 3, True, False),
+    Action("categorical", "incumbent", 1.0, categorical_step, 1, False, True),
+    Action("restart", "prior", 1.0, prior_step, 1, False, False),
+)
+"""The action set, in the order of the agent's action indices. Append only: indices are
+stored on trials."""
+
+
+def available_actions(n_elites: int, n_numeric: int, n_categorical: int) -> np.ndarray:
+    """Boolean mask of the actions that make sense for this history and search space."""
+    return np.array(
+        [
+            n_elites >= action.min_elites
+            and (n_numeric > 0 or not action.needs_numeric)
+            and (n_categorical > 0 or not action.needs_categorical)
+            for action in ACTIONS
+        ]
+    )
+
+
+def scaled_step_size(step_size: float, factor: float) -> float:
+    return float(np.clip(step_size * factor, MIN_STEP_SIZE, MAX_STEP_SIZE))

@@ -1,0 +1,392 @@
+"""RLSampler: Optuna glue around the Q-learning agent, the history replay and the moves."""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import NamedTuple
+import weakref
+
+import numpy as np
+import optuna
+from optuna.samplers import BaseSampler
+from optuna.samplers import RandomSampler
+from optuna.search_space import IntersectionSearchSpace
+from optuna.study import StudyDirection
+from optuna.trial import TrialState
+
+from optuna_rl import _attrs
+from optuna_rl import _compat
+from optuna_rl._validation import check_bool
+from optuna_rl._validation import check_float
+from optuna_rl._validation import check_int
+from optuna_rl._validation import check_seed
+from optuna_rl.agent import Agent
+from optuna_rl.agent import LinearSchedule
+from optuna_rl.design import SobolDesign
+from optuna_rl.history import Decision
+from optuna_rl.history import Replay
+from optuna_rl.history import Snapshot
+from optuna_rl.moves import ACTIONS
+from optuna_rl.moves import INITIAL_STEP_SIZE
+from optuna_rl.moves import MoveContext
+from optuna_rl.moves import available_actions
+from optuna_rl.moves import scaled_step_size
+from optuna_rl.space import Point
+from optuna_rl.space import SearchSpace
+from optuna_rl.state import N_STATES
+from optuna_rl.state import describe_state
+from optuna_rl.state import state_index
+
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from optuna.distributions import BaseDistribution
+    from optuna.storages import BaseStorage
+    from optuna.study import Study
+    from optuna.trial import FrozenTrial
+
+
+_logger = optuna.logging.get_logger(__name__)
+
+_MAX_PROPOSALS = 8
+"""Proposals tried before a move gives up avoiding duplicates and returns its last one."""
+_PENDING_TOLERANCE = 0.1
+"""A proposal closer than this many step sizes to a running trial's point is a near-duplicate."""
+
+
+class _Proposal(NamedTuple):
+    point: Point
+    decision: Decision
+
+
+class RLSampler(BaseSampler):
+    """Sampler whose moves are chosen by a tabular Q-learning agent.
+
+    Each trial's parameters come from one *move* in a normalised search space (every numeric
+    parameter scaled to [0, 1], log scale for ``log=True``; categorical parameters as choices): a
+    Gaussian step around the best trial, a step around another elite, a step after growing or
+    shrinking the step size, a coordinate move, a move along the line through two elites,
+    differential crossover, recombination of the elites, a resample of the categorical values
+    from their elite frequencies, or a restart from the prior. A Q-learning agent (`Watkins &
+    Dayan, 1992 <https://doi.org/10.1007/BF00992698>`__) picks the move from the *state* of the
+    history, binned from how long the best value has stagnated, the current step size and the
+    rank of the last result; it is paid by the rank of the result it produced, so rewards do not
+    depend on the objective's scale or direction.
+
+    The study is the agent's only memory: each decision is written on its trial as a system
+    attr (and, readably, as user attrs ``rl_state``, ``rl_action``, ``rl_anchor_trial``,
+    ``rl_step_size`` and ``rl_explored`` that optuna-dashboard shows), and the Q-table is rebuilt
+    from the trials, incrementally. The same sampler therefore works with many workers on one
+    storage, after a restart, and on a study another sampler began (its trials are history).
+
+    The first ``n_startup_trials`` trials follow a scrambled Sobol' design. Parameters outside
+    the intersection search space of the finished trials (conditional or dynamic spaces) are
+    sampled by ``independent_sampler``.
+
+    Example:
+
+        .. testcode::
+
+            import optuna
+            from optuna_rl import RLSampler
+
+
+            def objective(trial):
+                x = trial.suggest_float("x", -10, 10)
+                y = trial.suggest_int("y", -5, 5)
+                return x**2 + y**2
+
+
+            study = optuna.create_study(sampler=RLSampler(seed=0))
+            study.optimize(objective, n_trials=50)
+
+    Args:
+        seed:
+            Seed for the random number generators. Per-trial randomness is derived from the seed
+            and the trial number, so a seeded sequential study is reproducible.
+        n_startup_trials:
+            The agent starts once the study has this many completed trials; before, parameters
+            come from the start-up design.
+        independent_sampler:
+            Sampler for parameters outside the relative search space. Defaults to
+            :class:`~optuna.samplers.RandomSampler` with the same seed.
+        warn_independent_sampling:
+            If :obj:`True`, log a warning when a parameter that earlier trials had is sampled by
+            ``independent_sampler`` (a dynamic or conditional search space). Warnings are not
+            issued during start-up.
+        learning_rate:
+            Step size ``alpha`` of the Q-learning update, in (0, 1].
+        discount:
+            Discount factor ``gamma`` of future rewards, in [0, 1).
+        epsilon_start:
+            Probability of a random (exploration) action when the agent has no experience,
+            in [0, 1].
+        epsilon_end:
+            Probability of a random action after ``epsilon_decay_trials`` updates, in [0, 1].
+        epsilon_decay_trials:
+            Number of agent updates over which the exploration probability goes linearly from
+            ``epsilon_start`` to ``epsilon_end``.
+
+    Raises:
+        ValueError: If a numeric argument is out of its range.
+        TypeError: If an argument has the wrong type.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        n_startup_trials: int = 10,
+        independent_sampler: BaseSampler | None = None,
+        warn_independent_sampling: bool = True,
+        learning_rate: float = 0.2,
+        discount: float = 0.5,
+        epsilon_start: float = 0.3,
+        epsilon_end: float = 0.05,
+        epsilon_decay_trials: int = 100,
+    ) -> None:
+        self._seed = check_seed(seed)
+        self._n_startup_trials = check_int("n_startup_trials", n_startup_trials, minimum=0)
+        if independent_sampler is not None and not isinstance(independent_sampler, BaseSampler):
+            raise TypeError(
+                "`independent_sampler` must be None or an optuna.samplers.BaseSampler, got "
+                f"{independent_sampler!r} of type {type(independent_sampler).__name__}."
+            )
+        self._independent_sampler = independent_sampler or RandomSampler(seed=seed)
+        self._warn_independent_sampling = check_bool(
+            "warn_independent_sampling", warn_independent_sampling
+        )
+        self._learning_rate = check_float(
+            "learning_rate", learning_rate, low=0.0, high=1.0, low_open=True
+        )
+        self._discount = check_float("discount", discount, low=0.0, high=1.0, high_open=True)
+        self._epsilon = LinearSchedule(
+            check_float("epsilon_start", epsilon_start, low=0.0, high=1.0),
+            check_float("epsilon_end", epsilon_end, low=0.0, high=1.0),
+            check_int("epsilon_decay_trials", epsilon_decay_trials, minimum=0),
+        )
+        self._rng = _compat.LazyRandomState(seed)
+        self._base_seed = seed if seed is not None else self._fresh_seed()
+        self._design = SobolDesign(self._base_seed)
+        self._search_space = IntersectionSearchSpace(include_pruned=True)
+        self._replays: weakref.WeakKeyDictionary[BaseStorage, dict[int, Replay]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.RLock()
+
+    def _fresh_seed(self) -> int:
+        return int(self._rng.rng.randint(2**31))
+
+    def reseed_rng(self) -> None:
+        self._rng.rng.seed()
+        self._base_seed = self._fresh_seed()
+        self._design = SobolDesign(self._base_seed)
+        self._independent_sampler.reseed_rng()
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        self._raise_error_if_multi_objective(study)
+        with self._lock:
+            space = self._search_space.calculate(study)
+        return {name: dist for name, dist in sorted(space.items()) if not dist.single()}
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        self._raise_error_if_multi_objective(study)
+        if not search_space:
+            return {}
+        space = SearchSpace(search_space)
+        trials = _compat.get_trials(study)
+        rng = np.random.default_rng([self._base_seed, trial.number])
+        with self._lock:
+            replay = self._replay(study, trials)
+            snapshot = replay.snapshot(trials, n_top=_n_top(len(replay.ranks)))
+            elites = _elite_points(space, trials, snapshot)
+            if snapshot.n_completed < self._n_startup_trials or not elites:
+                proposal = self._startup(space, trial.number)
+            else:
+                proposal = self._act(replay.agent, rng, space, snapshot, elites, trials, trial)
+        params = space.decode(proposal.point)
+        self._record(study, trial, proposal.decision)
+        return params
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        self._raise_error_if_multi_objective(study)
+        if self._warn_independent_sampling:
+            finished = _compat.get_trials(study, states=(TrialState.COMPLETE, TrialState.PRUNED))
+            n_completed = sum(t.state == TrialState.COMPLETE for t in finished)
+            # Warn only for a parameter earlier trials had: a new parameter is no fallback.
+            if n_completed >= self._n_startup_trials and any(
+                param_name in t.params for t in finished
+            ):
+                self._log_independent_sampling(trial, param_name)
+        return self._independent_sampler.sample_independent(
+            study, trial, param_name, param_distribution
+        )
+
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        self._independent_sampler.before_trial(study, trial)
+
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        # Nothing to do: rewards are computed when the history is replayed.
+        self._independent_sampler.after_trial(study, trial, state, values)
+
+    def agent_for(self, study: Study) -> Agent:
+        """The agent as rebuilt from the study's trials (a copy).
+
+        It has folded in, in trial-number order, every trial up to the first one that is still
+        running; see :mod:`optuna_rl.history` for what that means with several workers.
+
+        Args:
+            study: The study to read.
+
+        Returns:
+            A copy of the agent, whose ``q`` attribute is the Q-table (states x actions).
+        """
+        self._raise_error_if_multi_objective(study)
+        with self._lock:
+            return self._replay(study, _compat.get_trials(study)).agent.copy()
+
+    def _replay(self, study: Study, trials: Sequence[FrozenTrial]) -> Replay:
+        storage = _compat.get_storage(study)
+        per_study = self._replays.setdefault(storage, {})
+        study_id = _compat.get_study_id(study)
+        replay = per_study.get(study_id)
+        if replay is None or not replay.is_prefix_of(trials):
+            sign = 1.0 if study.direction == StudyDirection.MINIMIZE else -1.0
+            agent = Agent(N_STATES, len(ACTIONS), self._learning_rate, self._discount)
+            replay = Replay(agent, sign)
+            per_study[study_id] = replay
+        replay.fold(trials)
+        return replay
+
+    def _startup(self, space: SearchSpace, number: int) -> _Proposal:
+        u = self._design.point(space.n_numeric + space.n_categorical, number)
+        decision = Decision(-1, -1, False, INITIAL_STEP_SIZE, -1)
+        return _Proposal(space.from_unit_cube(u), decision)
+
+    def _act(
+        self,
+        agent: Agent,
+        rng: np.random.Generator,
+        space: SearchSpace,
+        snapshot: Snapshot,
+        elites: list[tuple[int, Point]],
+        trials: Sequence[FrozenTrial],
+        trial: FrozenTrial,
+    ) -> _Proposal:
+        state = state_index(snapshot.progress)
+        allowed = available_actions(len(elites), space.n_numeric, space.n_categorical)
+        epsilon = self._epsilon(agent.n_updates)
+        action_index, explored = agent.act(state, rng, epsilon, allowed)
+        action = ACTIONS[action_index]
+        step_size = scaled_step_size(snapshot.progress.step_size, action.step_factor)
+        if action.anchor == "elite":
+            anchor_number, anchor = elites[1 + int(rng.integers(len(elites) - 1))]
+        else:
+            anchor_number, anchor = elites[0]
+        if action.anchor == "prior":
+            anchor_number = -1
+        points = [point for _, point in elites]
+        pending = _pending_points(space, trials, trial.number)
+        proposal_step = step_size
+        for _ in range(_MAX_PROPOSALS):
+            context = MoveContext(points, proposal_step, space.n_choices)
+            point = space.snap(action.move(rng, anchor, context))
+            if not _is_duplicate(point, points, 0.0) and not _is_duplicate(
+                point, pending, _PENDING_TOLERANCE * step_size
+            ):
+                break
+            proposal_step = min(1.0, 1.5 * proposal_step)
+        decision = Decision(state, action_index, explored, step_size, anchor_number)
+        return _Proposal(point, decision)
+
+    def _record(self, study: Study, trial: FrozenTrial, decision: Decision) -> None:
+        _compat.set_trial_system_attr(study, trial, _attrs.DECISION_KEY, decision.to_attr())
+        startup = decision.action < 0
+        user_attrs: dict[str, Any] = {
+            _attrs.USER_STATE: "start-up design" if startup else describe_state(decision.state),
+            _attrs.USER_ACTION: "startup" if startup else ACTIONS[decision.action].name,
+            _attrs.USER_STEP: round(decision.step_size, 6),
+            _attrs.USER_EXPLORED: decision.explored,
+        }
+        if decision.anchor >= 0:
+            user_attrs[_attrs.USER_ANCHOR] = decision.anchor
+        for key, value in user_attrs.items():
+            _compat.set_trial_user_attr(study, trial, key, value)
+
+    def _log_independent_sampling(self, trial: FrozenTrial, param_name: str) -> None:
+        _logger.warning(
+            _compat.INDEPENDENT_SAMPLING_WARNING_TEMPLATE.format(
+                param_name=param_name,
+                trial_number=trial.number,
+                independent_sampler_name=self._independent_sampler.__class__.__name__,
+                sampler_name=self.__class__.__name__,
+                fallback_reason=(
+                    "the parameter is not in the intersection search space of the finished "
+                    "trials (a dynamic or conditional search space)"
+                ),
+            )
+        )
+
+
+def _n_top(n_results: int) -> int:
+    """How many of the best results count as elites: a fifth of the results, from 3 to 20."""
+    return int(min(20, max(3, math.ceil(n_results / 5))))
+
+
+def _trial_by_number(trials: Sequence[FrozenTrial], number: int) -> FrozenTrial:
+    if number < len(trials) and trials[number].number == number:
+        return trials[number]
+    return next(t for t in trials if t.number == number)
+
+
+def _elite_points(
+    space: SearchSpace, trials: Sequence[FrozenTrial], snapshot: Snapshot
+) -> list[tuple[int, Point]]:
+    """The elites that have a value for every parameter of ``space``, best first."""
+    elites = []
+    for _, number in snapshot.ranked:
+        params = _trial_by_number(trials, number).params
+        if space.contains(params):
+            elites.append((number, space.encode(params)))
+    return elites
+
+
+def _pending_points(
+    space: SearchSpace, trials: Sequence[FrozenTrial], own_number: int
+) -> list[Point]:
+    """Points of the other running trials that already have every parameter of ``space``."""
+    return [
+        space.encode(t.params)
+        for t in trials
+        if t.state == TrialState.RUNNING and t.number != own_number and space.contains(t.params)
+    ]
+
+
+def _is_duplicate(point: Point, others: list[Point], tolerance: float) -> bool:
+    for other in others:
+        if np.array_equal(point.categorical, other.categorical) and (
+            point.numeric.size == 0
+            or float(np.max(np.abs(point.numeric - other.numeric))) <= tolerance
+        ):
+            return True
+    return False
