@@ -54,8 +54,17 @@ and then by their last intermediate value (the order Optuna's TPE ranks them in)
 trials that reported nothing usable. Values are negated for maximisation.
 """
 
-NEW_BEST_REWARD = 1.0
-FAILED_REWARD = -0.5
+FAILED_REWARD = -1.0
+MIN_IMPROVEMENT_REWARD = 0.25
+
+
+def _improvement(previous_best: RankKey, key: RankKey) -> float:
+    """How much ``key`` improves on ``previous_best``; infinite across groups (e.g. the first
+    completed trial after pruned ones) or from an infinite value."""
+    if previous_best[0] != key[0] or previous_best[1] != key[1]:
+        return math.inf
+    gain = previous_best[2] - key[2]
+    return math.inf if math.isnan(gain) else gain
 
 
 class Decision(NamedTuple):
@@ -144,11 +153,24 @@ class RankIndex:
 
 
 class _Folding:
-    """The progress summary of a history prefix, advanced one finished trial at a time."""
+    """The progress summary of a history prefix, advanced one finished trial at a time, and the
+    reward each result pays.
+
+    Rewards (all in [-1, 1], invariant under any shift and positive scaling of the objective):
+
+    - a new best pays ``0.25 + 0.75 p``, where ``p`` is the fraction of the earlier improvements
+      of the best value that this improvement exceeds in size (1 for the first). Paying for the
+      size of an improvement by its rank, not only for success, keeps the agent from learning
+      to take ever smaller steps, which succeed often but gain little;
+    - any other result pays ``-q``, where ``q`` is the fraction of earlier results better than
+      it (ties count one half): 0 for a near miss, -1 for the worst so far;
+    - a failed trial pays -1.
+    """
 
     def __init__(self) -> None:
         self.progress = Progress(0, 0.0, INITIAL_STEP_SIZE)
         self.best: RankKey | None = None
+        self.improvements: list[float] = []
 
     def advance(
         self,
@@ -164,15 +186,23 @@ class _Folding:
             return FAILED_REWARD
         quality = better / n_earlier if n_earlier else 0.0
         improved = self.best is None or key < self.best
-        if improved:
-            self.best = key
         since = 0 if improved else self.progress.since_improvement + 1
         self.progress = Progress(since, quality, step_size)
-        # A new best is the event that matters most; otherwise pay the rank among earlier
-        # results, linearly from +0.5 (as good as the best) to -0.5 (worst).
-        return NEW_BEST_REWARD if improved else 0.5 * (1.0 - 2.0 * quality)
+        if not improved:
+            return -quality
+        reward = 1.0
+        if self.best is not None:
+            gain = _improvement(self.best, key)
+            if self.improvements:
+                exceeded = bisect_left(self.improvements, gain) / len(self.improvements)
+                reward = MIN_IMPROVEMENT_REWARD + (1.0 - MIN_IMPROVEMENT_REWARD) * exceeded
+            insort(self.improvements, gain)
+        self.best = key
+        return reward
 
     def copy(self) -> _Folding:
+        """A copy for looking ahead at the progress summary; its rewards are not used, so it does
+        not carry the sizes of earlier improvements."""
         clone = _Folding()
         clone.progress, clone.best = self.progress, self.best
         return clone
