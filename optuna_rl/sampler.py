@@ -213,7 +213,10 @@ class RLSampler(BaseSampler):
             else:
                 proposal = self._act(replay.agent, rng, space, snapshot, elites, trials, trial)
         params = space.decode(proposal.point)
-        self._record(study, trial, proposal.decision)
+        # Values fixed by `enqueue_trial` override part of the move: such a trial is history,
+        # not the outcome of the agent's action, so its decision is not recorded.
+        if not set(trial.system_attrs.get("fixed_params", {})) & set(search_space):
+            self._record(study, trial, proposal.decision)
         return params
 
     def sample_independent(
