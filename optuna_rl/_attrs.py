@@ -40,3 +40,8 @@ USER_STEP = "rl_step_size"
 
 USER_EXPLORED = "rl_explored"
 """User attr: ``True`` if the action was a random exploration step, ``False`` if greedy."""
+
+USER_PRUNER = "rl_pruner"
+"""User attr written by :class:`~optuna_rl.RLPruner` at each pruning check, overwritten by the
+next: ``"step 12: prune (higher Q-value); state: ...; Q(continue)=..., Q(prune)=..."``. On a
+pruned trial it is the reason it was stopped."""

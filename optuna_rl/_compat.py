@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from optuna._transform import _SearchSpaceTransform as SearchSpaceTransform
 from optuna._typing import JSONSerializable
+from optuna.pruners._percentile import _is_first_in_interval_step as is_first_in_interval_step
 from optuna.samplers._base import _INDEPENDENT_SAMPLING_WARNING_TEMPLATE
 from optuna.samplers._lazy_random_state import LazyRandomState
 
@@ -27,6 +28,8 @@ __all__ = [
     "get_storage",
     "get_study_id",
     "get_trials",
+    "is_first_in_interval_step",
+    "is_multi_objective",
     "set_trial_system_attr",
     "set_trial_user_attr",
     "trial_id",
@@ -65,3 +68,7 @@ def set_trial_user_attr(
 
 def trial_id(trial: FrozenTrial) -> int:
     return trial._trial_id
+
+
+def is_multi_objective(study: Study) -> bool:
+    return study._is_multi_objective()

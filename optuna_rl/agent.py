@@ -11,9 +11,13 @@ import numpy as np
 AGENT_FORMAT_VERSION = 1
 
 
+TERMINAL = -1
+"""``next_state`` of a transition that ends the episode: nothing follows it."""
+
+
 class Transition(NamedTuple):
     """One step of experience: in ``state`` the agent took ``action``, was paid ``reward`` and
-    arrived in ``next_state``."""
+    arrived in ``next_state`` (:data:`TERMINAL` if the episode ended)."""
 
     state: int
     action: int
@@ -50,8 +54,11 @@ class Agent:
     Args:
         n_states: Number of discrete states.
         n_actions: Number of discrete actions.
-        learning_rate: Step size ``alpha`` of the update, in (0, 1].
-        discount: Discount factor ``gamma`` of future rewards, in [0, 1).
+        learning_rate: Step size ``alpha`` of the update, in (0, 1]; :obj:`None` for the
+            sample average ``1 / N(S, A)`` (Sutton & Barto, 2018, eq. 2.3), which makes each
+            entry the mean of its targets and the result independent of their order for
+            terminal transitions.
+        discount: Discount factor ``gamma`` of future rewards, in [0, 1].
         initial_q: Value every entry of the Q-table starts from.
     """
 
@@ -59,7 +66,7 @@ class Agent:
         self,
         n_states: int,
         n_actions: int,
-        learning_rate: float,
+        learning_rate: float | None,
         discount: float,
         initial_q: float = 0.0,
     ) -> None:
@@ -83,11 +90,14 @@ class Agent:
 
     def update(self, transition: Transition) -> None:
         """Q-learning (Sutton & Barto, 2018, eq. 6.8):
-        ``Q(S, A) <- Q(S, A) + alpha [R + gamma max_a Q(S', a) - Q(S, A)]``."""
+        ``Q(S, A) <- Q(S, A) + alpha [R + gamma max_a Q(S', a) - Q(S, A)]``,
+        with ``max_a Q(S', a) = 0`` when ``S'`` is terminal."""
         s, a, r, s_next = transition
-        target = r + self.discount * self.q[s_next].max()
-        self.q[s, a] += self.learning_rate * (target - self.q[s, a])
+        future = 0.0 if s_next == TERMINAL else float(self.q[s_next].max())
+        target = r + self.discount * future
         self.visits[s, a] += 1
+        alpha = 1.0 / self.visits[s, a] if self.learning_rate is None else self.learning_rate
+        self.q[s, a] += alpha * (target - self.q[s, a])
 
     def greedy_actions(self, state: int, allowed: np.ndarray | None = None) -> np.ndarray:
         """Indices of the allowed actions of highest Q-value in ``state`` (ties all returned)."""

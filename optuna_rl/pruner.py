@@ -1,0 +1,198 @@
+"""RLPruner: Optuna glue around the learned pruning policy."""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import TYPE_CHECKING
+import weakref
+
+from optuna.pruners import BasePruner
+from optuna.study import StudyDirection
+from optuna.trial import TrialState
+
+from optuna_rl import _attrs
+from optuna_rl import _compat
+from optuna_rl._validation import check_float
+from optuna_rl._validation import check_int
+from optuna_rl.curves import ACTION_NAMES
+from optuna_rl.curves import PRUNE
+from optuna_rl.curves import Curve
+from optuna_rl.curves import describe_state
+from optuna_rl.pruner_history import CurveReplay
+
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from optuna.storages import BaseStorage
+    from optuna.study import Study
+    from optuna.trial import FrozenTrial
+
+
+_MIN_STATE_SAMPLES = 5
+"""A state must have been seen this many times in completed curves before it may prune."""
+
+
+class _PrunerCache:
+    """The replay of one study, folded up to the first unfinished trial (in number order), so
+    that what is learned never depends on which worker finished first."""
+
+    def __init__(self, replay: CurveReplay, sign: float) -> None:
+        self.replay = replay
+        self.sign = sign
+        self.n_folded = 0
+        self.last_trial_id: int | None = None
+
+    def is_prefix_of(self, trials: Sequence[FrozenTrial]) -> bool:
+        if self.n_folded == 0:
+            return True
+        return (
+            len(trials) >= self.n_folded
+            and _compat.trial_id(trials[self.n_folded - 1]) == self.last_trial_id
+        )
+
+    def fold(self, trials: Sequence[FrozenTrial]) -> None:
+        while self.n_folded < len(trials) and trials[self.n_folded].state.is_finished():
+            trial = trials[self.n_folded]
+            curve = Curve(trial.intermediate_values, self.sign)
+            final = None
+            if trial.state == TrialState.COMPLETE and trial.values is not None:
+                final = self.sign * trial.values[0]
+            self.replay.fold(curve, final)
+            self.n_folded += 1
+            self.last_trial_id = _compat.trial_id(trial)
+
+
+class RLPruner(BasePruner):
+    """Pruner whose continue-or-prune policy is learned by Q-learning from finished curves.
+
+    At each report, the pruner bins the fraction of the run done, the rank of the trial's value
+    among the other finished trials at the same (or nearest earlier) step, and the change of
+    that rank since the last report into a state. The Q-table over (state, continue/prune) is
+    learned off-policy from the completed trials' learning curves, with hindsight: pruning at a
+    step would have saved the rest of the run, and would have cost ``1 / top_quantile`` full
+    runs had the trial finished among the best ``top_quantile`` of the completed trials. The
+    table is rebuilt from the study's trials, so workers sharing a storage share the policy.
+
+    A trial is never pruned before ``n_startup_trials`` trials have completed, before
+    ``n_warmup_steps``, in a state seen fewer than 5 times in completed curves, or while its
+    value is the best at its step. A NaN value is pruned (after the warm-up), as Optuna's
+    :class:`~optuna.pruners.MedianPruner` does. Each decision is written on the trial as the
+    user attr ``rl_pruner`` (state, Q-values and the reason), which optuna-dashboard shows.
+
+    Example:
+
+        .. testcode::
+
+            import optuna
+            from optuna_rl import RLPruner
+
+
+            def objective(trial):
+                x = trial.suggest_float("x", -10, 10)
+                for step in range(20):
+                    value = (x - 2) ** 2 + 10.0 / (step + 1)
+                    trial.report(value, step)
+                    if trial.should_prune():
+                        raise optuna.TrialPruned()
+                return value
+
+
+            study = optuna.create_study(pruner=RLPruner())
+            study.optimize(objective, n_trials=30)
+
+    Args:
+        n_startup_trials:
+            Pruning is disabled until this many trials have completed.
+        n_warmup_steps:
+            Pruning is disabled before a trial reaches this step; earlier reports are not
+            learned from either.
+        interval_steps:
+            Interval in number of steps between the pruning checks, offset by the warm-up
+            steps, as in :class:`~optuna.pruners.MedianPruner`.
+        top_quantile:
+            The risk knob, in (0, 1): completed trials whose final value ranks in this top
+            fraction are winners; losing one costs ``1 / top_quantile`` full runs. Smaller values
+            prune more aggressively.
+
+    Raises:
+        ValueError: If a numeric argument is out of its range.
+        TypeError: If an argument has the wrong type.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_startup_trials: int = 5,
+        n_warmup_steps: int = 0,
+        interval_steps: int = 1,
+        top_quantile: float = 0.1,
+    ) -> None:
+        self._n_startup_trials = check_int("n_startup_trials", n_startup_trials, minimum=0)
+        self._n_warmup_steps = check_int("n_warmup_steps", n_warmup_steps, minimum=0)
+        self._interval_steps = check_int("interval_steps", interval_steps, minimum=1)
+        self._top_quantile = check_float(
+            "top_quantile", top_quantile, low=0.0, high=1.0, low_open=True, high_open=True
+        )
+        self._caches: weakref.WeakKeyDictionary[BaseStorage, dict[int, _PrunerCache]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.RLock()
+
+    def prune(self, study: Study, trial: FrozenTrial) -> bool:
+        if _compat.is_multi_objective(study):
+            raise NotImplementedError(
+                "RLPruner does not support multi-objective optimization, as Trial.should_prune."
+            )
+        step = trial.last_step
+        if step is None or step < self._n_warmup_steps:
+            return False
+        if not _compat.is_first_in_interval_step(
+            step, trial.intermediate_values.keys(), self._n_warmup_steps, self._interval_steps
+        ):
+            return False
+        with self._lock:
+            cache = self._cache(study)
+            replay = cache.replay
+            if replay.n_completed < self._n_startup_trials or replay.n_completed == 0:
+                return False
+            if math.isnan(trial.intermediate_values[step]):
+                self._explain(study, trial, step, "pruned: the value is NaN")
+                return True
+            found = replay.state(Curve(trial.intermediate_values, cache.sign))
+            if found is None:
+                return False
+            state, is_best = found
+            q_continue, q_prune = (float(v) for v in replay.agent.q[state])
+            samples = int(replay.agent.visits[state, PRUNE])
+        prune = not is_best and samples >= _MIN_STATE_SAMPLES and q_prune > q_continue
+        if is_best:
+            reason = "best at this step"
+        elif samples < _MIN_STATE_SAMPLES:
+            reason = f"state seen {samples} times, too little evidence"
+        else:
+            reason = "higher Q-value"
+        self._explain(
+            study,
+            trial,
+            step,
+            f"{ACTION_NAMES[int(prune)]} ({reason}); state: {describe_state(state)}; "
+            f"Q(continue)={q_continue:.3f}, Q(prune)={q_prune:.3f}",
+        )
+        return prune
+
+    def _cache(self, study: Study) -> _PrunerCache:
+        trials = _compat.get_trials(study)
+        per_study = self._caches.setdefault(_compat.get_storage(study), {})
+        study_id = _compat.get_study_id(study)
+        cache = per_study.get(study_id)
+        if cache is None or not cache.is_prefix_of(trials):
+            sign = 1.0 if study.direction == StudyDirection.MINIMIZE else -1.0
+            cache = _PrunerCache(CurveReplay(self._top_quantile, self._n_warmup_steps), sign)
+            per_study[study_id] = cache
+        cache.fold(trials)
+        return cache
+
+    def _explain(self, study: Study, trial: FrozenTrial, step: int, text: str) -> None:
+        _compat.set_trial_user_attr(study, trial, _attrs.USER_PRUNER, f"step {step}: {text}")

@@ -1,0 +1,112 @@
+"""Off-policy learning of the pruning policy from finished learning curves. Knows nothing of
+Optuna.
+
+Each completed trial is an episode the pruner can replay with hindsight. At every report after
+the warm-up, the state is binned from the fraction of the run done, the rank of the value among
+the earlier trials' curves at that step, and the change of that rank since the last report.
+Both actions are scored, because the curve tells what either would have led to:
+
+- *continue* costs the steps until the next report, as a fraction of a full run, and leads to
+  the next report's state (the last report leads to the end of the run);
+- *prune* ends the episode and costs ``penalty`` if the trial finished among the best
+  ``top_quantile`` of the completed trials (a lost winner), nothing otherwise.
+
+So ``Q(s, prune)`` estimates ``-penalty * P(winner | s)`` and ``Q(s, continue)`` the cost of going
+on and then pruning at the best later moment; the policy prunes where a winner is unlikely
+enough to be worth the compute the rest of the run would take. Pruned and failed trials are
+history only (their final value is unknown), like trials of the same study that other pruners
+stopped.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from bisect import insort
+import math
+
+import numpy as np
+
+from optuna_rl.agent import TERMINAL
+from optuna_rl.agent import Agent
+from optuna_rl.agent import Transition
+from optuna_rl.curves import CONTINUE
+from optuna_rl.curves import N_STATES
+from optuna_rl.curves import PRUNE
+from optuna_rl.curves import Curve
+from optuna_rl.curves import standings
+from optuna_rl.curves import state_index
+
+
+class CurveReplay:
+    """The pruning agent and the reference curves, folded from finished trials in order.
+
+    Args:
+        top_quantile: Completed trials whose final value ranks within this fraction are
+            winners, which pruning must not lose.
+        n_warmup_steps: Reports before this step are neither decided nor learned from.
+    """
+
+    def __init__(self, top_quantile: float, n_warmup_steps: int) -> None:
+        self.agent = Agent(N_STATES, 2, learning_rate=None, discount=1.0)
+        self.top_quantile = top_quantile
+        self.penalty = 1.0 / top_quantile
+        self.n_warmup_steps = n_warmup_steps
+        self.curves: list[Curve] = []
+        self.finals: list[float] = []
+        self.horizon = 0
+
+    @property
+    def n_completed(self) -> int:
+        return len(self.finals)
+
+    def fold(self, curve: Curve | None, final: float | None) -> None:
+        """Fold in one finished trial: its curve (if it reported) and, if it completed, its
+        final signed value."""
+        if final is not None and not math.isnan(final):
+            winner = bisect_left(self.finals, final) < self.top_quantile * (len(self.finals) + 1)
+            if curve is not None and len(curve):
+                self._learn(curve, winner)
+            insort(self.finals, final)
+            if curve is not None and len(curve):
+                self.horizon = max(self.horizon, curve.last_step)
+        if curve is not None and len(curve):
+            self.curves.append(curve)
+
+    def state(self, curve: Curve, horizon: int | None = None) -> tuple[int, bool] | None:
+        """The state of a running curve at its last report against the folded curves, and
+        whether it is the best there; ``None`` without a reference at that step."""
+        states, is_best = self._states(curve, horizon or self.horizon)
+        if len(states) == 0 or states[-1] < 0:
+            return None
+        return int(states[-1]), bool(is_best[-1])
+
+    def _states(self, curve: Curve, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """State index at every report after the warm-up (-1 where nothing ranks against it)."""
+        keep = curve.steps >= self.n_warmup_steps
+        steps, values = curve.steps[keep], curve.values[keep]
+        ranked = standings(values, steps, self.curves)
+        quantile = ranked.quantile
+        change = np.diff(quantile, prepend=quantile[:1])
+        states = np.full(len(steps), -1, dtype=np.int64)
+        for i in np.flatnonzero(~np.isnan(quantile)):
+            fraction = steps[i] / horizon if horizon > 0 else 1.0
+            delta = 0.0 if np.isnan(change[i]) else float(change[i])
+            states[i] = state_index(float(fraction), float(quantile[i]), delta)
+        return states, ranked.is_best
+
+    def _learn(self, curve: Curve, winner: bool) -> None:
+        horizon = max(self.horizon, curve.last_step)
+        states, _ = self._states(curve, horizon)
+        steps = curve.steps[curve.steps >= self.n_warmup_steps]
+        known = np.flatnonzero(states >= 0)
+        prune_reward = -self.penalty if winner else 0.0
+        for j, i in enumerate(known):
+            state = int(states[i])
+            self.agent.update(Transition(state, PRUNE, prune_reward, TERMINAL))
+            if j + 1 < len(known):
+                nxt = known[j + 1]
+                cost = (steps[nxt] - steps[i]) / horizon
+                self.agent.update(Transition(state, CONTINUE, -cost, int(states[nxt])))
+            else:
+                cost = (curve.last_step - steps[i]) / horizon
+                self.agent.update(Transition(state, CONTINUE, -cost, TERMINAL))
