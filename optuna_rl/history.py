@@ -102,7 +102,7 @@ def _parse_decision(raw: Any, n_states: int, n_actions: int) -> Decision | None:
         decision = Decision(
             int(raw["s"]), int(raw["a"]), bool(raw["e"]), float(raw["k"]), int(raw["n"])
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise _InvalidDecision(str(exc)) from exc
     in_range = -1 <= decision.state < n_states and -1 <= decision.action < n_actions
     if not in_range or (decision.state < 0) != (decision.action < 0):
