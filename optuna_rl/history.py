@@ -219,6 +219,8 @@ class Snapshot(NamedTuple):
     """Number of finished trials with a result (completed or pruned)."""
     n_completed: int
     """Number of completed trials."""
+    completed: list[tuple[int, float]]
+    """``(trial number, signed value)`` of every completed trial, in fold order."""
 
 
 class Replay:
@@ -233,11 +235,15 @@ class Replay:
         self.agent = agent
         self.sign = sign
         self.ranks = RankIndex()
-        self.n_completed = 0
+        self.completed: list[tuple[int, float]] = []
         self._folding = _Folding()
         self._n_folded = 0
         self._last_trial_id: int | None = None
         self._warned_invalid = False
+
+    @property
+    def n_completed(self) -> int:
+        return len(self.completed)
 
     @property
     def n_folded(self) -> int:
@@ -281,7 +287,8 @@ class Replay:
             reward = self._folding.advance(key, better, n_earlier, decision)
             if key is not None:
                 self.ranks.insert(key, trial.number)
-                self.n_completed += key[0] == 0
+                if key[0] == 0:
+                    self.completed.append((trial.number, key[2]))
             if decision is not None and decision.action >= 0:
                 next_state = state_index(self._folding.progress)
                 self.agent.update(Transition(decision.state, decision.action, reward, next_state))
@@ -293,7 +300,7 @@ class Replay:
         newest step size recorded by any trial, running ones included."""
         folding = self._folding.copy()
         extra: list[tuple[RankKey, int]] = []
-        n_completed = self.n_completed
+        completed = list(self.completed)
         step_size = folding.progress.step_size
         for trial in trials[self._n_folded :]:
             decision = self.decision(trial)
@@ -310,7 +317,8 @@ class Replay:
             )
             folding.advance(key, better, len(self.ranks) + len(extra), None)
             extra.append((key, trial.number))
-            n_completed += key[0] == 0
+            if key[0] == 0:
+                completed.append((trial.number, key[2]))
         ranked = sorted(self.ranks.top(n_top) + extra)[:n_top]
         progress = folding.progress._replace(step_size=step_size)
-        return Snapshot(progress, ranked, len(self.ranks) + len(extra), n_completed)
+        return Snapshot(progress, ranked, len(self.ranks) + len(extra), len(completed), completed)

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from optuna_rl.space import Point
+from optuna_rl.surrogate import LocalGP
 
 
 MIN_STEP_SIZE = 1e-4
@@ -30,6 +31,10 @@ class MoveContext(NamedTuple):
     """Standard deviation of a Gaussian step in the normalised space."""
     n_choices: np.ndarray
     """Number of choices of each categorical parameter."""
+    observed_x: np.ndarray = np.zeros((0, 0))
+    """Numeric coordinates of completed trials near the incumbent, shape ``(n, numeric)``."""
+    observed_y: np.ndarray = np.zeros(0)
+    """Their values, smaller is better, on any scale (only their order is used)."""
 
 
 Move = Callable[[np.random.Generator, Point, MoveContext], Point]
@@ -176,6 +181,35 @@ def categorical_step(rng: np.random.Generator, anchor: Point, context: MoveConte
     return Point(numeric, categorical)
 
 
+_N_CANDIDATES = 512
+
+
+def surrogate_step(rng: np.random.Generator, anchor: Point, context: MoveContext) -> Point:
+    """Model-guided step: the candidate of highest expected improvement under a local GP
+    fitted to the nearby completed trials (as TuRBO does in its trust region; Eriksson et al.,
+    2019). Candidates are Gaussian steps around the anchor and the other elites; without
+    enough data this is a Gaussian step."""
+    x, y = context.observed_x, context.observed_y
+    if anchor.numeric.size == 0 or len(y) < anchor.numeric.size + 2:
+        return gaussian_step(rng, anchor, context)
+    model = LocalGP(x, y)
+    centres = np.array([p.numeric for p in context.elites])
+    which = np.where(
+        rng.random(_N_CANDIDATES) < 0.75, 0, rng.integers(len(centres), size=_N_CANDIDATES)
+    )
+    scales = context.step_size * np.exp(rng.uniform(-1.0, 1.0, size=(_N_CANDIDATES, 1)))
+    noise = rng.standard_normal((_N_CANDIDATES, anchor.numeric.size))
+    candidates = reflect(centres[which] + scales * noise)
+    best = int(np.argmax(model.expected_improvement(candidates)))
+    categorical = _resample_categoricals(
+        rng,
+        context.elites[which[best]].categorical,
+        context,
+        _mutation_probability(context.step_size),
+    )
+    return Point(candidates[best], categorical)
+
+
 def prior_step(rng: np.random.Generator, anchor: Point, context: MoveContext) -> Point:
     """Restart: a point drawn uniformly from the whole space."""
     numeric = rng.random(anchor.numeric.size)
@@ -194,6 +228,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("recombination", "incumbent", 1.0, recombination_step, 3, True, False),
     Action("categorical", "incumbent", 1.0, categorical_step, 1, False, True),
     Action("restart", "prior", 1.0, prior_step, 1, False, False),
+    Action("surrogate", "incumbent", 1.0, surrogate_step, 1, True, False),
 )
 """The action set, in the order of the agent's action indices. Append only: indices are
 stored on trials."""

@@ -34,6 +34,7 @@ from optuna_rl.moves import INITIAL_STEP_SIZE
 from optuna_rl.moves import MoveContext
 from optuna_rl.moves import available_actions
 from optuna_rl.moves import scaled_step_size
+from optuna_rl.moves import surrogate_step
 from optuna_rl.space import Point
 from optuna_rl.space import SearchSpace
 from optuna_rl.state import N_STATES
@@ -54,6 +55,10 @@ _logger = optuna.logging.get_logger(__name__)
 
 _MAX_PROPOSALS = 8
 """Proposals tried before a move gives up avoiding duplicates and returns its last one."""
+_MIN_NEIGHBOURS = 30
+_NEIGHBOURS_PER_DIM = 8
+"""The model-guided move fits the completed trials nearest to its anchor: this many per numeric
+dimension, at least _MIN_NEIGHBOURS."""
 _PENDING_TOLERANCE = 0.1
 """A proposal closer than this many step sizes to a running trial's point is a near-duplicate."""
 
@@ -61,6 +66,46 @@ _PENDING_TOLERANCE = 0.1
 class _Proposal(NamedTuple):
     point: Point
     decision: Decision
+
+
+class _StudyCache:
+    """What the sampler caches of one study: the replay, and the numeric coordinates of the
+    completed trials in the current search space (encoding is the costly part of reading them).
+    Both are rebuilt from the trials whenever they are missing."""
+
+    def __init__(self, replay: Replay) -> None:
+        self.replay = replay
+        self.space_key = ""
+        self.coordinates: dict[int, np.ndarray] = {}
+
+    def observed(
+        self,
+        space: SearchSpace,
+        trials: Sequence[FrozenTrial],
+        completed: list[tuple[int, float]],
+        centre: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The completed trials nearest to ``centre``: coordinates and signed values."""
+        key = repr(sorted(space.distributions.items()))
+        if key != self.space_key:
+            self.space_key, self.coordinates = key, {}
+        xs, ys = [], []
+        for number, value in completed:
+            x = self.coordinates.get(number)
+            if x is None:
+                params = _trial_by_number(trials, number).params
+                if not space.contains(params):
+                    continue
+                x = self.coordinates[number] = space.encode(params).numeric
+            if math.isfinite(value):
+                xs.append(x)
+                ys.append(value)
+        if not xs:
+            return np.zeros((0, space.n_numeric)), np.zeros(0)
+        x_all, y_all = np.array(xs), np.array(ys)
+        n_near = min(len(y_all), max(_MIN_NEIGHBOURS, _NEIGHBOURS_PER_DIM * space.n_numeric))
+        nearest = np.argsort(((x_all - centre) ** 2).sum(1), kind="stable")[:n_near]
+        return x_all[nearest], y_all[nearest]
 
 
 class RLSampler(BaseSampler):
@@ -173,7 +218,7 @@ class RLSampler(BaseSampler):
         self._base_seed = seed if seed is not None else self._fresh_seed()
         self._design = SobolDesign(self._base_seed)
         self._search_space = IntersectionSearchSpace(include_pruned=True)
-        self._replays: weakref.WeakKeyDictionary[BaseStorage, dict[int, Replay]] = (
+        self._caches: weakref.WeakKeyDictionary[BaseStorage, dict[int, _StudyCache]] = (
             weakref.WeakKeyDictionary()
         )
         self._lock = threading.RLock()
@@ -205,13 +250,14 @@ class RLSampler(BaseSampler):
         trials = _compat.get_trials(study)
         rng = np.random.default_rng([self._base_seed, trial.number])
         with self._lock:
-            replay = self._replay(study, trials)
+            cache = self._study_cache(study, trials)
+            replay = cache.replay
             snapshot = replay.snapshot(trials, n_top=_n_top(len(replay.ranks)))
             elites = _elite_points(space, trials, snapshot)
             if snapshot.n_completed < self._n_startup_trials or not elites:
                 proposal = self._startup(space, trial.number)
             else:
-                proposal = self._act(replay.agent, rng, space, snapshot, elites, trials, trial)
+                proposal = self._act(cache, rng, space, snapshot, elites, trials, trial)
         params = space.decode(proposal.point)
         # Values fixed by `enqueue_trial` override part of the move: such a trial is history,
         # not the outcome of the agent's action, so its decision is not recorded.
@@ -266,20 +312,19 @@ class RLSampler(BaseSampler):
         """
         self._raise_error_if_multi_objective(study)
         with self._lock:
-            return self._replay(study, _compat.get_trials(study)).agent.copy()
+            return self._study_cache(study, _compat.get_trials(study)).replay.agent.copy()
 
-    def _replay(self, study: Study, trials: Sequence[FrozenTrial]) -> Replay:
+    def _study_cache(self, study: Study, trials: Sequence[FrozenTrial]) -> _StudyCache:
         storage = _compat.get_storage(study)
-        per_study = self._replays.setdefault(storage, {})
+        per_study = self._caches.setdefault(storage, {})
         study_id = _compat.get_study_id(study)
-        replay = per_study.get(study_id)
-        if replay is None or not replay.is_prefix_of(trials):
+        cache = per_study.get(study_id)
+        if cache is None or not cache.replay.is_prefix_of(trials):
             sign = 1.0 if study.direction == StudyDirection.MINIMIZE else -1.0
             agent = Agent(N_STATES, len(ACTIONS), self._learning_rate, self._discount)
-            replay = Replay(agent, sign)
-            per_study[study_id] = replay
-        replay.fold(trials)
-        return replay
+            cache = per_study[study_id] = _StudyCache(Replay(agent, sign))
+        cache.replay.fold(trials)
+        return cache
 
     def _startup(self, space: SearchSpace, number: int) -> _Proposal:
         u = self._design.point(space.n_numeric + space.n_categorical, number)
@@ -288,7 +333,7 @@ class RLSampler(BaseSampler):
 
     def _act(
         self,
-        agent: Agent,
+        cache: _StudyCache,
         rng: np.random.Generator,
         space: SearchSpace,
         snapshot: Snapshot,
@@ -296,6 +341,7 @@ class RLSampler(BaseSampler):
         trials: Sequence[FrozenTrial],
         trial: FrozenTrial,
     ) -> _Proposal:
+        agent = cache.replay.agent
         state = state_index(snapshot.progress)
         allowed = available_actions(len(elites), space.n_numeric, space.n_categorical)
         epsilon = self._epsilon(agent.n_updates)
@@ -309,10 +355,15 @@ class RLSampler(BaseSampler):
         if action.anchor == "prior":
             anchor_number = -1
         points = [point for _, point in elites]
-        pending = _pending_points(space, trials, trial.number)
+        pending = _pending_points(space, trials[cache.replay.n_folded :], trial.number)
+        observed_x, observed_y = np.zeros((0, space.n_numeric)), np.zeros(0)
+        if action.move is surrogate_step:
+            observed_x, observed_y = cache.observed(
+                space, trials, snapshot.completed, anchor.numeric
+            )
         proposal_step = step_size
         for _ in range(_MAX_PROPOSALS):
-            context = MoveContext(points, proposal_step, space.n_choices)
+            context = MoveContext(points, proposal_step, space.n_choices, observed_x, observed_y)
             point = space.snap(action.move(rng, anchor, context))
             if not _is_duplicate(point, points, 0.0) and not _is_duplicate(
                 point, pending, _PENDING_TOLERANCE * step_size
