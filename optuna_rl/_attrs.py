@@ -45,3 +45,10 @@ USER_PRUNER = "rl_pruner"
 """User attr written by :class:`~optuna_rl.RLPruner` at each pruning check, overwritten by the
 next: ``"step 12: prune (higher Q-value); state: ...; Q(continue)=..., Q(prune)=..."``. On a
 pruned trial it is the reason it was stopped."""
+
+NOTE_BEGIN = '[//]: # "optuna-rl policy: begin"'
+NOTE_END = '[//]: # "optuna-rl policy: end"'
+"""Markdown comments (never rendered) around the section of the study's optuna-dashboard note
+that :mod:`optuna_rl.dashboard` writes: a summary of the learned policy. optuna-dashboard stores
+the note in study system attrs ``dashboard:note_ver`` and ``dashboard:note_str:<i>``; text outside
+the markers is the user's and is kept when the section is rewritten."""

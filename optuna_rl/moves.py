@@ -200,6 +200,8 @@ def surrogate_step(rng: np.random.Generator, anchor: Point, context: MoveContext
     scales = context.step_size * np.exp(rng.uniform(-1.0, 1.0, size=(_N_CANDIDATES, 1)))
     noise = rng.standard_normal((_N_CANDIDATES, anchor.numeric.size))
     candidates = reflect(centres[which] + scales * noise)
+    n_global = _N_CANDIDATES // 4
+    candidates[:n_global] = rng.random((n_global, anchor.numeric.size))
     best = int(np.argmax(model.expected_improvement(candidates)))
     categorical = _resample_categoricals(
         rng,

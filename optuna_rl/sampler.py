@@ -55,7 +55,7 @@ _logger = optuna.logging.get_logger(__name__)
 
 _MAX_PROPOSALS = 8
 """Proposals tried before a move gives up avoiding duplicates and returns its last one."""
-_MIN_NEIGHBOURS = 30
+_MIN_NEIGHBOURS = 200
 _NEIGHBOURS_PER_DIM = 8
 """The model-guided move fits the completed trials nearest to its anchor: this many per numeric
 dimension, at least _MIN_NEIGHBOURS."""
@@ -295,8 +295,13 @@ class RLSampler(BaseSampler):
         state: TrialState,
         values: Sequence[float] | None,
     ) -> None:
-        # Nothing to do: rewards are computed when the history is replayed.
+        # Nothing to learn here: rewards are computed when the history is replayed.
         self._independent_sampler.after_trial(study, trial, state, values)
+        # Every 10th agent trial refreshes the policy summary in the optuna-dashboard note; the
+        # import is local because the dashboard module builds on this one.
+        from optuna_rl.dashboard import update_policy_note
+
+        update_policy_note(study, self, trial)
 
     def agent_for(self, study: Study) -> Agent:
         """The agent as rebuilt from the study's trials (a copy).

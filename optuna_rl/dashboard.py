@@ -1,0 +1,165 @@
+"""The learned policy in optuna-dashboard: a Markdown summary kept in the study's note.
+
+optuna-dashboard shows a study's note (Markdown) on the study page. :func:`write_policy_note`
+writes there a small table of what the sampler's agent has learned (per state visited: how
+often, the best move tried there, its Q-value and how many moves are still untried there) and
+how often each move was taken. Only the section between two invisible markers
+(:data:`optuna_rl._attrs.NOTE_BEGIN` and :data:`~optuna_rl._attrs.NOTE_END`) is ours; the rest
+of the note is kept.
+
+:class:`~optuna_rl.RLSampler` refreshes the section from ``after_trial`` on every
+:data:`NOTE_INTERVAL`-th trial the agent chose, not on every trial: each write is a few storage
+round trips. optuna-dashboard is an optional dependency; without it nothing is written.
+
+Example:
+
+    .. code-block:: python
+
+        import optuna
+        from optuna_rl import RLSampler
+        from optuna_rl.dashboard import write_policy_note
+
+        sampler = RLSampler(seed=0)
+        study = optuna.create_study(sampler=sampler, storage="sqlite:///study.db")
+        study.optimize(lambda t: t.suggest_float("x", -5, 5) ** 2, n_trials=60)
+        write_policy_note(study, sampler)  # the final policy, not the one of trial 50
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+import numpy as np
+import optuna
+
+from optuna_rl import _attrs
+from optuna_rl.moves import ACTIONS
+from optuna_rl.sampler import RLSampler
+from optuna_rl.state import describe_state
+
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from optuna.study import Study
+    from optuna.trial import FrozenTrial
+
+    from optuna_rl.agent import Agent
+
+
+_logger = optuna.logging.get_logger(__name__)
+
+NOTE_INTERVAL = 10
+"""The sampler refreshes the note after trials whose number is a multiple of this (when the agent
+chose the trial's move), so exactly one worker writes it per interval, whatever the workers."""
+
+
+def note_due(trial: FrozenTrial) -> bool:
+    """Whether the note is refreshed after ``trial``: a cheap check on the trial alone."""
+    if trial.number == 0 or trial.number % NOTE_INTERVAL != 0:
+        return False
+    decision = trial.system_attrs.get(_attrs.DECISION_KEY)
+    return isinstance(decision, dict) and isinstance(decision.get("a"), int) and decision["a"] >= 0
+
+
+def update_policy_note(study: Study, sampler: RLSampler, trial: FrozenTrial) -> None:
+    """Refresh the note if :func:`note_due` says so; a failure is logged, never raised, since
+    the note is only a view and must not fail the trial."""
+    if not note_due(trial):
+        return
+    try:
+        write_policy_note(study, sampler)
+    except Exception as exc:
+        _logger.warning(f"Could not update the optuna-rl policy note of the study: {exc!r}")
+
+
+def write_policy_note(study: Study, sampler: RLSampler | None = None) -> bool:
+    """Write (or rewrite) the policy section of the study's optuna-dashboard note.
+
+    Does nothing, silently, if optuna-dashboard is not installed or the agent has learned
+    nothing yet.
+
+    Args:
+        study: The study; its note is read and written through its storage.
+        sampler: The :class:`~optuna_rl.RLSampler` whose agent is summarised; defaults to the
+            study's sampler if it is one, else ``RLSampler()`` (the default learning settings).
+
+    Returns:
+        Whether the note was written (``False`` if unchanged or nothing to write).
+    """
+    note_module = _optional_note_module()
+    if note_module is None:
+        return False
+    agent = _resolve_sampler(study, sampler).agent_for(study)
+    if agent.n_updates == 0:
+        return False
+    old = note_module.get_note(study)
+    new = replace_section(old, policy_markdown(agent))
+    if new == old:
+        return False
+    note_module.save_note(study, new)
+    return True
+
+
+def policy_markdown(agent: Agent) -> str:
+    """The policy section: Markdown tables of the best tried move per visited state and of the
+    moves taken, between the markers."""
+    taken = agent.visits.sum(axis=0)
+    # Moves never taken in this study are likely unavailable in it (e.g. no categorical
+    # parameter), so they are not counted as untried moves of a state.
+    offered = taken > 0
+    lines = [
+        _attrs.NOTE_BEGIN,
+        "",
+        "### optuna-rl: learned policy",
+        "",
+        f"The Q-learning agent after {agent.n_updates} of its moves (refreshed every "
+        f"{NOTE_INTERVAL} trials). Q is the expected reward of a move, from -1 to 1, paid by the "
+        f"rank of the result. The agent takes the move of highest Q; an untried move counts "
+        f"{agent.initial_q:g}, so it is tried before a move of lower Q.",
+        "",
+        "| state | visits | best tried move | Q | untried moves |",
+        "|---|---:|---|---:|---:|",
+    ]
+    for state in np.flatnonzero(agent.visits.sum(axis=1) > 0):
+        tried = agent.visits[state] > 0
+        action = int(np.argmax(np.where(tried, agent.q[state], -np.inf)))
+        lines.append(
+            f"| {describe_state(int(state))} | {int(agent.visits[state].sum())} "
+            f"| {ACTIONS[action].name} | {agent.q[state, action]:.3f} "
+            f"| {int(np.sum(offered & ~tried))} |"
+        )
+    lines += ["", "| move | taken | share |", "|---|---:|---:|"]
+    for action in np.argsort(-taken, kind="stable"):
+        if taken[action] > 0:
+            share = taken[action] / agent.n_updates
+            lines.append(f"| {ACTIONS[action].name} | {int(taken[action])} | {share:.0%} |")
+    lines += ["", _attrs.NOTE_END]
+    return "\n".join(lines)
+
+
+def replace_section(note: str, section: str) -> str:
+    """``note`` with its policy section replaced by ``section`` (appended if it has none)."""
+    begin = note.find(_attrs.NOTE_BEGIN)
+    end = note.find(_attrs.NOTE_END, begin)
+    if begin >= 0 and end >= 0:
+        return note[:begin] + section + note[end + len(_attrs.NOTE_END) :]
+    if not note.strip():
+        return section
+    return note.rstrip("\n") + "\n\n" + section
+
+
+def _optional_note_module() -> ModuleType | None:
+    try:
+        return importlib.import_module("optuna_dashboard")
+    except ImportError:
+        return None
+
+
+def _resolve_sampler(study: Study, sampler: RLSampler | None) -> RLSampler:
+    if sampler is not None:
+        return sampler
+    if isinstance(study.sampler, RLSampler):
+        return study.sampler
+    return RLSampler()

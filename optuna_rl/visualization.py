@@ -1,0 +1,323 @@
+"""Plotly figures of what the agents did and learned, in the style of ``optuna.visualization``.
+
+Every function takes a study and returns a :class:`plotly.graph_objects.Figure`. plotly is an
+optional dependency (the ``dashboard`` extra: ``pip install "optuna-rl[dashboard]"``), imported
+when a figure is made. The figures read the decisions :class:`~optuna_rl.RLSampler` and
+:class:`~optuna_rl.RLPruner` wrote on the trials, so they work on a study loaded from storage
+by another process.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+from typing import Any
+
+import numpy as np
+from optuna.trial import TrialState
+
+from optuna_rl import _attrs
+from optuna_rl.history import Decision
+from optuna_rl.history import _InvalidDecision
+from optuna_rl.history import _parse_decision
+from optuna_rl.moves import ACTIONS
+from optuna_rl.sampler import RLSampler
+from optuna_rl.state import N_STATES
+from optuna_rl.state import describe_state
+
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from optuna.study import Study
+    from optuna.trial import FrozenTrial
+    import plotly.graph_objects as go
+
+
+__all__ = ["plot_action_use", "plot_pruning_decisions", "plot_q_table", "plot_step_size"]
+
+STARTUP = "startup"
+"""Name of the start-up design in the figures (trials sampled before the agent starts)."""
+
+
+def plot_q_table(study: Study, *, sampler: RLSampler | None = None) -> go.Figure:
+    """Plot the agent's Q-table as a heatmap: states (rows) by moves (columns).
+
+    The agent is rebuilt from the study's trials as :meth:`RLSampler.agent_for` does. A cell is
+    blank where the move was never taken in that state; hovering shows the Q-value and the
+    number of visits.
+
+    Example:
+
+        .. code-block:: python
+
+            import optuna
+            from optuna_rl import RLSampler
+            from optuna_rl.visualization import plot_q_table
+
+            study = optuna.create_study(sampler=RLSampler(seed=0))
+            study.optimize(lambda t: t.suggest_float("x", -5, 5) ** 2, n_trials=100)
+            plot_q_table(study).show()
+
+    Args:
+        study: A study whose trials were sampled (at least partly) by an RLSampler.
+        sampler: The sampler whose learning settings rebuild the agent; defaults to the study's
+            sampler if it is an :class:`~optuna_rl.RLSampler`, else ``RLSampler()``.
+
+    Returns:
+        A figure with one heatmap trace.
+    """
+    go = _import_plotly()
+    if sampler is None:
+        sampler = study.sampler if isinstance(study.sampler, RLSampler) else RLSampler()
+    agent = sampler.agent_for(study)
+    visited = agent.visits > 0
+    q = np.where(visited, agent.q, np.nan)
+    states = [describe_state(s) for s in range(N_STATES)]
+    moves = [action.name for action in ACTIONS]
+    figure = go.Figure(
+        go.Heatmap(
+            z=q,
+            x=moves,
+            y=states,
+            customdata=agent.visits,
+            colorscale="RdBu",
+            zmid=0.0,
+            texttemplate="%{z:.2f}",
+            hovertemplate="%{y}<br>move %{x}<br>Q %{z:.3f}<br>visits %{customdata}<extra></extra>",
+            colorbar={"title": {"text": "Q"}},
+        )
+    )
+    figure.update_layout(
+        title=f"Q-table of the RLSampler agent ({agent.n_updates} moves learned from)",
+        xaxis={"title": {"text": "Move"}},
+        yaxis={"title": {"text": "State"}, "autorange": "reversed"},
+    )
+    return figure
+
+
+def plot_action_use(study: Study) -> go.Figure:
+    """Plot how often each move has been taken, cumulatively, over the trials.
+
+    Each line counts the trials whose parameters came from one move (or from the start-up
+    design), read from the decisions RLSampler recorded; trials it did not sample are left out.
+
+    Example:
+
+        .. code-block:: python
+
+            import optuna
+            from optuna_rl import RLSampler
+            from optuna_rl.visualization import plot_action_use
+
+            study = optuna.create_study(sampler=RLSampler(seed=0))
+            study.optimize(lambda t: t.suggest_float("x", -5, 5) ** 2, n_trials=100)
+            plot_action_use(study).show()
+
+    Args:
+        study: A study whose trials were sampled (at least partly) by an RLSampler.
+
+    Returns:
+        A figure with one line per move taken.
+    """
+    go = _import_plotly()
+    counts: Counter[str] = Counter()
+    series: dict[str, tuple[list[int], list[int], list[str]]] = {}
+    for trial, decision in _decisions(study):
+        name = _move_name(decision)
+        counts[name] += 1
+        numbers, totals, hover = series.setdefault(name, ([], [], []))
+        numbers.append(trial.number)
+        totals.append(counts[name])
+        hover.append("explored" if decision.explored else "greedy")
+    order = [STARTUP] + [action.name for action in ACTIONS]
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=series[name][0],
+                y=series[name][1],
+                customdata=series[name][2],
+                mode="lines+markers",
+                line_shape="hv",
+                name=name,
+                hovertemplate=f"trial %{{x}}: {name} (%{{customdata}})<br>taken %{{y}} times"
+                "<extra></extra>",
+            )
+            for name in order
+            if name in series
+        ]
+    )
+    figure.update_layout(
+        title="Moves taken by the RLSampler agent",
+        xaxis={"title": {"text": "Trial"}},
+        yaxis={"title": {"text": "Times taken so far"}},
+    )
+    return figure
+
+
+def plot_step_size(study: Study) -> go.Figure:
+    """Plot the step size (in the normalised [0, 1] space) of each trial's move.
+
+    The step size is the standard deviation of the Gaussian moves after the agent's action
+    (``grow`` doubles it, ``shrink`` halves it); it shows whether the search is narrowing.
+    Greedy, exploratory and start-up moves are separate traces.
+
+    Example:
+
+        .. code-block:: python
+
+            import optuna
+            from optuna_rl import RLSampler
+            from optuna_rl.visualization import plot_step_size
+
+            study = optuna.create_study(sampler=RLSampler(seed=0))
+            study.optimize(lambda t: t.suggest_float("x", -5, 5) ** 2, n_trials=100)
+            plot_step_size(study).show()
+
+    Args:
+        study: A study whose trials were sampled (at least partly) by an RLSampler.
+
+    Returns:
+        A figure with a logarithmic step-size axis.
+    """
+    go = _import_plotly()
+    groups: dict[str, tuple[list[int], list[float], list[str]]] = {
+        STARTUP: ([], [], []),
+        "greedy": ([], [], []),
+        "explored": ([], [], []),
+    }
+    for trial, decision in _decisions(study):
+        if decision.action < 0:
+            group = STARTUP
+        else:
+            group = "explored" if decision.explored else "greedy"
+        numbers, steps, moves = groups[group]
+        numbers.append(trial.number)
+        steps.append(decision.step_size)
+        moves.append(_move_name(decision))
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=numbers,
+                y=steps,
+                customdata=moves,
+                mode="markers",
+                name=group,
+                hovertemplate="trial %{x}: %{customdata}<br>step size %{y:.4g}<extra></extra>",
+            )
+            for group, (numbers, steps, moves) in groups.items()
+            if numbers
+        ]
+    )
+    figure.update_layout(
+        title="Step size of the RLSampler moves",
+        xaxis={"title": {"text": "Trial"}},
+        yaxis={"title": {"text": "Step size (normalised space)"}, "type": "log"},
+    )
+    return figure
+
+
+def plot_pruning_decisions(study: Study) -> go.Figure:
+    """Plot the step at which each trial stopped: completed trials ran to their last report,
+    pruned trials were stopped there. Hovering a pruned trial shows the reason
+    :class:`~optuna_rl.RLPruner` gave (the ``rl_pruner`` user attr).
+
+    Example:
+
+        .. code-block:: python
+
+            import optuna
+            from optuna_rl import RLPruner
+            from optuna_rl.visualization import plot_pruning_decisions
+
+
+            def objective(trial):
+                x = trial.suggest_float("x", -5, 5)
+                for step in range(20):
+                    trial.report(x**2 + 1 / (step + 1), step)
+                    if trial.should_prune():
+                        raise optuna.TrialPruned()
+                return x**2
+
+
+            study = optuna.create_study(pruner=RLPruner())
+            study.optimize(objective, n_trials=50)
+            plot_pruning_decisions(study).show()
+
+    Args:
+        study: A study whose trials reported intermediate values.
+
+    Returns:
+        A figure with a trace for completed trials and one for pruned trials.
+    """
+    go = _import_plotly()
+    groups: dict[TrialState, tuple[list[int], list[int], list[str]]] = {
+        TrialState.COMPLETE: ([], [], []),
+        TrialState.PRUNED: ([], [], []),
+    }
+    for trial in study.get_trials(deepcopy=False, states=tuple(groups)):
+        if trial.last_step is None:
+            continue
+        numbers, steps, texts = groups[trial.state]
+        numbers.append(trial.number)
+        steps.append(trial.last_step)
+        value = trial.intermediate_values[trial.last_step]
+        reason = trial.user_attrs.get(_attrs.USER_PRUNER, "no RLPruner decision")
+        texts.append(f"value {value:.6g}<br>{reason}")
+    styles: dict[TrialState, dict[str, Any]] = {
+        TrialState.COMPLETE: {"name": "completed", "marker": {"color": "#7f7f7f"}},
+        TrialState.PRUNED: {
+            "name": "pruned",
+            "marker": {"color": "#d62728", "symbol": "x", "size": 9},
+        },
+    }
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=numbers,
+                y=steps,
+                customdata=texts,
+                mode="markers",
+                hovertemplate="trial %{x}, step %{y}<br>%{customdata}<extra></extra>",
+                **styles[state],
+            )
+            for state, (numbers, steps, texts) in groups.items()
+        ]
+    )
+    figure.update_layout(
+        title="Pruning decisions",
+        xaxis={"title": {"text": "Trial"}},
+        yaxis={"title": {"text": "Last step reported"}},
+    )
+    return figure
+
+
+def _import_plotly() -> ModuleType:
+    try:
+        import plotly.graph_objects as go
+    except ImportError as exc:
+        raise ImportError(
+            "optuna_rl.visualization needs plotly. Install the `dashboard` extra with "
+            '`pip install "optuna-rl[dashboard]"` (or `pip install plotly`).'
+        ) from exc
+    return go
+
+
+def _decisions(study: Study) -> list[tuple[FrozenTrial, Decision]]:
+    """The trials with a decision RLSampler recorded, in number order; malformed ones are
+    skipped (the sampler warns about them when it replays the study)."""
+    found = []
+    for trial in study.get_trials(deepcopy=False):
+        try:
+            decision = _parse_decision(
+                trial.system_attrs.get(_attrs.DECISION_KEY), N_STATES, len(ACTIONS)
+            )
+        except _InvalidDecision:
+            continue
+        if decision is not None:
+            found.append((trial, decision))
+    return found
+
+
+def _move_name(decision: Decision) -> str:
+    return STARTUP if decision.action < 0 else ACTIONS[decision.action].name
