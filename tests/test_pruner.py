@@ -1,0 +1,746 @@
+"""RLPruner driven as Optuna's own pruner tests drive MedianPruner: ``study.ask()``,
+``trial.report()``, ``trial.should_prune()`` and ``study.tell()``, on constructed learning curves
+whose right policy is known."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
+import math
+from pathlib import Path
+import subprocess
+import sys
+from typing import Any
+from typing import Literal
+
+import numpy as np
+import optuna
+from optuna.samplers import RandomSampler
+from optuna.samplers import TPESampler
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
+from optuna.study import Study
+from optuna.trial import FrozenTrial
+from optuna.trial import Trial
+from optuna.trial import TrialState
+import pytest
+
+from optuna_rl import RLPruner
+from optuna_rl import RLSampler
+from optuna_rl._attrs import USER_PRUNER
+from optuna_rl.curves import N_STATES
+from optuna_rl.curves import PRUNE
+from optuna_rl.curves import Curve
+from optuna_rl.curves import describe_state
+from optuna_rl.pruner import _MIN_STATE_SAMPLES
+from optuna_rl.pruner_history import CurveReplay
+
+
+N_STEPS = 20
+"""Steps 0 .. N_STEPS - 1 of a full run in the constructed studies."""
+N_HISTORY = 40
+"""Completed reference trials in the constructed studies."""
+WORSE_THAN_ALL = 100.0
+"""An offset far worse than every reference trial's (they are 0 .. N_HISTORY - 1)."""
+JOURNAL_STEPS = 10
+"""Steps per trial on Journal file storages, which sync the file at every report."""
+NEAR_TOP = 1.5
+"""An offset better than all reference trials but two: top 10%, yet not the best."""
+
+Values = Mapping[int, float]
+Direction = Literal["minimize", "maximize"]
+
+
+@pytest.fixture(autouse=True)
+def _quiet_optuna() -> Iterator[None]:
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    yield
+    optuna.logging.set_verbosity(verbosity)
+
+
+# ---------------------------------------------------------------------------------------------
+# Constructed studies
+# ---------------------------------------------------------------------------------------------
+
+
+def line(offset: float, steps: range | list[int] = range(N_STEPS)) -> dict[int, float]:
+    """A learning curve that decays to ``offset``: ``offset + 10 / (step + 1)``. Curves of
+    different offsets are parallel, so the rank at any step is the rank of the final value."""
+    return {step: offset + 10.0 / (step + 1) for step in steps}
+
+
+def negated(values: Values) -> dict[int, float]:
+    return {step: -value for step, value in values.items()}
+
+
+def offsets(n: int = N_HISTORY, seed: int = 0) -> list[float]:
+    """``0 .. n-1`` in a fixed shuffled order, so that winners (trials ending among the best
+    10% of those before them) appear throughout the history, not only first."""
+    return [float(v) for v in np.random.default_rng(seed).permutation(n)]
+
+
+def add_trial(
+    study: Study,
+    values: Values,
+    final: float | None = None,
+    state: TrialState = TrialState.COMPLETE,
+) -> None:
+    """Run one trial through ask, report and tell, without asking the pruner."""
+    trial = study.ask()
+    for step, value in values.items():
+        trial.report(value, step)
+    if state == TrialState.COMPLETE:
+        study.tell(trial, final)
+    else:
+        study.tell(trial, state=state)
+
+
+def parallel_study(pruner: RLPruner, direction: Direction = "minimize") -> Study:
+    """``N_HISTORY`` completed trials whose curves are parallel lines ending at their offsets
+    (negated for maximisation)."""
+    study = optuna.create_study(direction=direction, pruner=pruner)
+    sign = 1.0 if direction == "minimize" else -1.0
+    for offset in offsets():
+        curve = line(offset)
+        add_trial(study, curve if sign > 0 else negated(curve), sign * offset)
+    return study
+
+
+def first_pruned_step(trial: Trial, values: Values) -> int | None:
+    """Report ``values`` in step order as an objective does; the step at which the pruner said
+    prune, or ``None`` if the trial ran to the end."""
+    for step, value in values.items():
+        trial.report(value, step)
+        if trial.should_prune():
+            return step
+    return None
+
+
+def value_at(trial: FrozenTrial, step: int) -> float:
+    """The value ``trial`` stood at at ``step``, as the pruner ranks it (minimised)."""
+    value = Curve(trial.intermediate_values, 1.0).value_at(step)
+    return math.inf if value is None else value
+
+
+def explanation(trial: Trial) -> str:
+    """The pruner's last explanation, as stored (``Trial.user_attrs`` is the trial's own cache
+    of what it set, so read the stored trial as optuna-dashboard does)."""
+    user_attrs = trial.study.trials[trial.number].user_attrs
+    text = user_attrs.get(USER_PRUNER)
+    assert isinstance(text, str), user_attrs
+    return text
+
+
+def replay_of(study: Study, pruner: RLPruner | None = None) -> CurveReplay:
+    """What ``pruner`` (by default the study's) has learned from ``study``, through its cache."""
+    if pruner is None:
+        assert isinstance(study.pruner, RLPruner)
+        pruner = study.pruner
+    return pruner._cache(study).replay
+
+
+def states_where(replay: CurveReplay, *words: str) -> list[int]:
+    """States whose description holds all ``words`` and that completed curves visited."""
+    return [
+        state
+        for state in range(N_STATES)
+        if all(word in describe_state(state) for word in words)
+        and replay.agent.visits[state].min() > 0
+    ]
+
+
+def assert_same_replay(a: CurveReplay, b: CurveReplay) -> None:
+    np.testing.assert_array_equal(a.agent.q, b.agent.q)
+    np.testing.assert_array_equal(a.agent.visits, b.agent.visits)
+    assert a.finals == b.finals
+    assert len(a.curves) == len(b.curves)
+    assert a.horizon == b.horizon
+
+
+# ---------------------------------------------------------------------------------------------
+# Constructor
+# ---------------------------------------------------------------------------------------------
+
+
+BAD_ARGUMENTS: list[tuple[str, Any, type[Exception]]] = [
+    ("n_startup_trials", -1, ValueError),
+    ("n_startup_trials", 2.0, TypeError),
+    ("n_startup_trials", True, TypeError),
+    ("n_startup_trials", "5", TypeError),
+    ("n_startup_trials", None, TypeError),
+    ("n_startup_trials", float("nan"), TypeError),
+    ("n_warmup_steps", -3, ValueError),
+    ("n_warmup_steps", 1.5, TypeError),
+    ("n_warmup_steps", False, TypeError),
+    ("n_warmup_steps", float("nan"), TypeError),
+    ("interval_steps", 0, ValueError),
+    ("interval_steps", -1, ValueError),
+    ("interval_steps", 1.0, TypeError),
+    ("interval_steps", True, TypeError),
+    ("top_quantile", 0.0, ValueError),
+    ("top_quantile", 1.0, ValueError),
+    ("top_quantile", -0.1, ValueError),
+    ("top_quantile", 1.5, ValueError),
+    ("top_quantile", float("nan"), ValueError),
+    ("top_quantile", float("inf"), ValueError),
+    ("top_quantile", True, TypeError),
+    ("top_quantile", "0.1", TypeError),
+    ("top_quantile", None, TypeError),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "error"), BAD_ARGUMENTS)
+def test_constructor_rejects_bad_argument(name: str, value: Any, error: type[Exception]) -> None:
+    with pytest.raises(error, match=name):
+        RLPruner(**{name: value})
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"n_startup_trials": 0},
+        {"n_warmup_steps": 0},
+        {"interval_steps": 1},
+        {"top_quantile": 1e-6},
+        {"top_quantile": 0.999},
+        {"n_startup_trials": 1000, "n_warmup_steps": 1000, "interval_steps": 1000},
+    ],
+)
+def test_constructor_accepts_boundary_values(kwargs: dict[str, Any]) -> None:
+    RLPruner(**kwargs)
+
+
+def test_constructor_is_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        RLPruner(5)  # type: ignore[call-arg]
+
+
+# ---------------------------------------------------------------------------------------------
+# No pruning before evidence
+# ---------------------------------------------------------------------------------------------
+
+
+def test_first_trial_is_never_pruned() -> None:
+    study = optuna.create_study(pruner=RLPruner(n_startup_trials=0))
+    trial = study.ask()
+    trial.report(1.0, 1)
+    assert not trial.should_prune()
+
+
+def test_trial_that_reports_nothing_is_not_pruned() -> None:
+    study = parallel_study(RLPruner())
+    trial = study.ask()
+    assert not trial.should_prune()
+    assert USER_PRUNER not in study.trials[trial.number].user_attrs
+
+
+def test_no_pruning_before_n_startup_trials_completed() -> None:
+    study = parallel_study(RLPruner(n_startup_trials=N_HISTORY + 2))
+    trial = study.ask()
+    assert first_pruned_step(trial, line(WORSE_THAN_ALL)) is None
+    assert USER_PRUNER not in study.trials[trial.number].user_attrs
+    study.tell(trial, WORSE_THAN_ALL)
+
+    # Pruned and failed trials do not count; the same bad curve is pruned once enough trials
+    # have completed.
+    add_trial(study, line(5.5, range(3)), state=TrialState.PRUNED)
+    add_trial(study, line(6.5, range(3)), state=TrialState.FAIL)
+    trial = study.ask()
+    assert first_pruned_step(trial, line(WORSE_THAN_ALL)) is None
+    study.tell(trial, WORSE_THAN_ALL + 1.0)
+    trial = study.ask()
+    assert first_pruned_step(trial, line(WORSE_THAN_ALL)) is not None
+
+
+def test_startup_threshold_counts_completed_trials() -> None:
+    study = parallel_study(RLPruner(n_startup_trials=N_HISTORY))
+    assert first_pruned_step(study.ask(), line(WORSE_THAN_ALL)) is not None
+
+
+def test_no_pruning_before_warmup_steps() -> None:
+    warmup = N_STEPS // 2
+    study = parallel_study(RLPruner(n_warmup_steps=warmup))
+    trial = study.ask()
+    for step, value in line(WORSE_THAN_ALL).items():
+        trial.report(value, step)
+        if step < warmup:
+            assert not trial.should_prune(), step
+            assert USER_PRUNER not in study.trials[trial.number].user_attrs
+        else:
+            # The first check after the warm-up prunes the worst trial.
+            assert trial.should_prune(), step
+            assert explanation(trial).startswith(f"step {warmup}: prune")
+            break
+
+
+def test_nan_before_warmup_or_startup_is_not_pruned() -> None:
+    study = parallel_study(RLPruner(n_warmup_steps=5))
+    trial = study.ask()
+    trial.report(float("nan"), 2)
+    assert not trial.should_prune()
+
+    study = parallel_study(RLPruner(n_startup_trials=N_HISTORY + 1))
+    trial = study.ask()
+    trial.report(float("nan"), 2)
+    assert not trial.should_prune()
+
+
+def test_checks_only_at_interval_steps() -> None:
+    # Checks at steps 3, 8, 13, ...: a trial that turns bad at step 6 is pruned at step 8.
+    study = parallel_study(RLPruner(n_warmup_steps=3, interval_steps=5))
+    trial = study.ask()
+    values = {**line(NEAR_TOP, range(6)), **line(WORSE_THAN_ALL, range(6, N_STEPS))}
+    assert first_pruned_step(trial, values) == 8
+    assert explanation(trial).startswith("step 8: prune")
+
+
+@pytest.mark.parametrize("n_history", [_MIN_STATE_SAMPLES, _MIN_STATE_SAMPLES + 1])
+def test_state_must_be_seen_enough_times_to_prune(n_history: int) -> None:
+    # Curves reported at steps 0 and 10 only, each worse than all before it: trial k > 0 visits
+    # the state "<10% done, bottom 10%, steady" once, so the state is seen n_history - 1 times.
+    study = optuna.create_study(pruner=RLPruner(n_startup_trials=0))
+    for offset in range(n_history):
+        add_trial(study, line(offset, [0, 10]), float(offset))
+    trial = study.ask()
+    trial.report(WORSE_THAN_ALL, 0)
+    pruned = trial.should_prune()
+
+    replay = replay_of(study)
+    found = replay.state(Curve({0: WORSE_THAN_ALL}, 1.0))
+    assert found is not None
+    state, is_best = found
+    assert not is_best
+    assert describe_state(state) == "<10% done, bottom 10%, steady"
+    samples = int(replay.agent.visits[state, PRUNE])
+    assert samples == n_history - 1
+    # The learned values favour pruning; only the lack of evidence stops it.
+    q_continue, q_prune = replay.agent.q[state]
+    assert q_prune > q_continue
+    assert pruned == (samples >= _MIN_STATE_SAMPLES)
+    if not pruned:
+        assert f"continue (state seen {samples} times, too little evidence)" in explanation(trial)
+
+
+def test_best_at_its_step_is_never_pruned() -> None:
+    # Crossing curves: trials that lead until the last step end worst (value -offset until the
+    # last step, then +offset), so leading late in the run is a state where the learned policy
+    # prunes. A trial that is the best at its step is spared anyway; one just behind it is not.
+    study = optuna.create_study(pruner=RLPruner())
+    last = N_STEPS - 1
+    for offset in offsets():
+        add_trial(study, {**line(-offset, range(last)), last: offset}, offset)
+    step = 15
+
+    best = study.ask()
+    assert first_pruned_step(best, line(-WORSE_THAN_ALL, range(step + 1))) is None
+    replay = replay_of(study)
+    found = replay.state(Curve(line(-WORSE_THAN_ALL, range(step + 1)), 1.0))
+    assert found is not None
+    state, is_best = found
+    assert is_best
+    assert describe_state(state) == ">75% done, top quarter, steady"
+    q_continue, q_prune = replay.agent.q[state]
+    assert q_prune > q_continue
+    assert replay.agent.visits[state, PRUNE] >= _MIN_STATE_SAMPLES
+    assert explanation(best).startswith(f"step {step}: continue (best at this step)")
+
+    runner_up = study.ask()
+    almost = line(-(N_HISTORY - 1.5), range(N_STEPS))
+    pruned_at = first_pruned_step(runner_up, almost)
+    assert pruned_at is not None and pruned_at < last
+
+
+# ---------------------------------------------------------------------------------------------
+# Learning from completed curves
+# ---------------------------------------------------------------------------------------------
+
+
+def _assert_parallel_policy(replay: CurveReplay) -> None:
+    top = states_where(replay, "top quarter")
+    bottom_late = states_where(replay, "50-75% done", "bottom 10%") + states_where(
+        replay, ">75% done", "bottom 10%"
+    )
+    assert top and bottom_late
+    for state in top:
+        q_continue, q_prune = replay.agent.q[state]
+        assert q_prune < q_continue, describe_state(state)
+    for state in bottom_late:
+        q_continue, q_prune = replay.agent.q[state]
+        assert q_prune > q_continue, describe_state(state)
+
+
+@pytest.mark.parametrize("direction", ["minimize", "maximize"])
+def test_learns_to_prune_the_worst_and_keep_the_top(direction: Direction) -> None:
+    sign = 1.0 if direction == "minimize" else -1.0
+    pruner = RLPruner()
+    study = parallel_study(pruner, direction)
+    _assert_parallel_policy(replay_of(study, pruner))
+
+    bad = study.ask()
+    pruned_at = first_pruned_step(bad, {s: sign * v for s, v in line(WORSE_THAN_ALL).items()})
+    assert pruned_at is not None and pruned_at <= N_STEPS // 2
+    assert "prune (higher Q-value)" in explanation(bad)
+    assert "bottom 10%" in explanation(bad)
+    study.tell(bad, state=TrialState.PRUNED)
+
+    good = study.ask()
+    assert first_pruned_step(good, {s: sign * v for s, v in line(NEAR_TOP).items()}) is None
+    assert f"step {N_STEPS - 1}: continue (higher Q-value)" in explanation(good)
+    assert "top quarter" in explanation(good)
+
+
+def test_maximise_learns_the_same_table_as_minimise() -> None:
+    minimise, maximise = RLPruner(), RLPruner()
+    study_min = parallel_study(minimise, "minimize")
+    study_max = parallel_study(maximise, "maximize")
+    assert_same_replay(replay_of(study_min, minimise), replay_of(study_max, maximise))
+
+
+def test_decision_is_recorded_on_the_trial() -> None:
+    pruner = RLPruner()
+    study = parallel_study(pruner)
+    for offset, action in ((WORSE_THAN_ALL, "prune"), (NEAR_TOP, "continue")):
+        trial = study.ask()
+        step = N_STEPS // 2
+        values = line(offset, range(step + 1))
+        for s, value in values.items():
+            trial.report(value, s)
+        assert trial.should_prune() == (action == "prune")
+
+        replay = replay_of(study, pruner)
+        found = replay.state(Curve(values, 1.0))
+        assert found is not None
+        state = found[0]
+        q_continue, q_prune = replay.agent.q[state]
+        assert explanation(trial) == (
+            f"step {step}: {action} (higher Q-value); state: {describe_state(state)}; "
+            f"Q(continue)={q_continue:.3f}, Q(prune)={q_prune:.3f}"
+        )
+        frozen = study.trials[trial.number]
+        assert frozen.user_attrs[USER_PRUNER] == explanation(trial)
+        study.tell(trial, state=TrialState.PRUNED)
+
+
+def test_steps_not_aligned_across_trials() -> None:
+    # Reference trials report every 3rd step and stop at different steps (21 to 30); new
+    # trials report every step.
+    study = optuna.create_study(pruner=RLPruner())
+    for i, offset in enumerate(offsets()):
+        add_trial(study, line(offset, range(0, 22 + 3 * (i % 4), 3)), offset)
+    replay = replay_of(study)
+    assert replay.horizon == 30
+
+    bad = study.ask()
+    pruned_at = first_pruned_step(bad, line(WORSE_THAN_ALL, range(31)))
+    assert pruned_at is not None and pruned_at <= 15
+    study.tell(bad, state=TrialState.PRUNED)
+
+    for offset in (-1.0, NEAR_TOP):
+        good = study.ask()
+        assert first_pruned_step(good, line(offset, range(31))) is None, offset
+        study.tell(good, offset)
+
+    # A trial longer than any reference runs on: past step 30 nothing ranks against it.
+    longer = study.ask()
+    assert first_pruned_step(longer, line(-2.0, range(45))) is None
+    assert explanation(longer).startswith("step 30: continue (best at this step)")
+
+
+# ---------------------------------------------------------------------------------------------
+# NaN and infinity
+# ---------------------------------------------------------------------------------------------
+
+
+def test_nan_after_warmup_and_startup_is_pruned() -> None:
+    study = parallel_study(RLPruner(n_warmup_steps=2))
+    trial = study.ask()
+    for step, value in line(NEAR_TOP, range(3)).items():
+        trial.report(value, step)
+        assert not trial.should_prune()
+    trial.report(float("nan"), 3)
+    assert trial.should_prune()
+    assert explanation(trial) == "step 3: pruned: the value is NaN"
+
+
+@pytest.mark.parametrize(
+    ("direction", "value", "pruned"),
+    [
+        ("minimize", math.inf, True),
+        ("minimize", -math.inf, False),
+        ("maximize", -math.inf, True),
+        ("maximize", math.inf, False),
+    ],
+)
+def test_infinite_values(direction: Direction, value: float, pruned: bool) -> None:
+    study = parallel_study(RLPruner(), direction)
+    trial = study.ask()
+    step = N_STEPS // 2
+    for s in range(step + 1):
+        trial.report(value, s)
+    assert trial.should_prune() == pruned
+    if pruned:
+        assert "bottom 10%" in explanation(trial)
+    else:
+        assert "best at this step" in explanation(trial)
+
+
+def test_nan_and_infinity_in_history() -> None:
+    study = parallel_study(RLPruner())
+    add_trial(study, {**line(3.5), 7: math.inf}, 3.5)
+    add_trial(study, {**line(4.5), 8: float("nan")}, 4.5)
+    add_trial(study, {**line(5.5), 9: -math.inf}, 5.5)
+    add_trial(study, line(6.5), math.inf)
+    add_trial(study, line(7.5), -math.inf)
+    with pytest.warns(UserWarning, match="nan"):
+        add_trial(study, line(8.5, range(5)), float("nan"))  # Optuna fails a NaN result.
+    assert study.trials[-1].state == TrialState.FAIL
+
+    bad = study.ask()
+    assert first_pruned_step(bad, line(WORSE_THAN_ALL)) is not None
+    study.tell(bad, state=TrialState.PRUNED)
+    good = study.ask()
+    assert first_pruned_step(good, line(NEAR_TOP)) is None
+    study.tell(good, NEAR_TOP)
+    replay = replay_of(study)
+    assert np.isfinite(replay.agent.q).all()
+    assert_same_replay(replay, replay_of(study, RLPruner()))
+
+
+# ---------------------------------------------------------------------------------------------
+# Waiting, running, failed and pruned trials
+# ---------------------------------------------------------------------------------------------
+
+
+def test_unfinished_failed_and_pruned_trials_in_history() -> None:
+    study = parallel_study(RLPruner())
+    add_trial(study, line(2.5, range(4)), state=TrialState.PRUNED)
+    add_trial(study, {}, state=TrialState.PRUNED)
+    add_trial(study, line(3.5, range(6)), state=TrialState.FAIL)
+    add_trial(study, {}, state=TrialState.FAIL)
+    running = study.ask()
+    running.report(1.0, 0)
+    trial = study.ask()
+    study.enqueue_trial({})
+    assert [t.state for t in study.trials[-3:]] == [
+        TrialState.RUNNING,
+        TrialState.RUNNING,
+        TrialState.WAITING,
+    ]
+    assert first_pruned_step(trial, line(WORSE_THAN_ALL)) is not None
+    study.tell(trial, state=TrialState.PRUNED)
+
+    waiting = study.ask()  # Takes the enqueued trial.
+    assert waiting.number == N_HISTORY + 6
+    assert first_pruned_step(waiting, line(NEAR_TOP)) is None
+    study.tell(waiting, NEAR_TOP)
+    study.tell(running, state=TrialState.FAIL)
+    assert all(t.state.is_finished() for t in study.trials)
+    replay = replay_of(study)
+    assert replay.n_completed == N_HISTORY + 1
+    assert_same_replay(replay, replay_of(study, RLPruner()))
+
+
+@pytest.mark.parametrize("unfinished", ["running", "waiting"])
+def test_unfinished_trial_holds_back_later_trials(unfinished: str) -> None:
+    # The replay folds trials in number order up to the first unfinished one, so what is
+    # learned does not depend on which worker finished first.
+    live = RLPruner()
+    study = optuna.create_study(pruner=live)
+    order = offsets()
+    for offset in order[:10]:
+        add_trial(study, line(offset), offset)
+    held_back: Trial | None = None
+    n_reported = 0
+    if unfinished == "running":
+        held_back = study.ask()
+        n_reported = 5
+        for step, value in line(order[10], range(n_reported)).items():
+            held_back.report(value, step)
+    else:
+        study.enqueue_trial({})
+    assert study.trials[10].state == TrialState[unfinished.upper()]
+    held = replay_of(study, live)
+    held_visits = held.agent.visits.copy()
+    held_q = held.agent.q.copy()
+    assert held.n_completed == 10
+
+    for offset in order[11:]:
+        # ``add_trial`` rather than ``ask``, which would start the waiting trial.
+        study.add_trial(optuna.trial.create_trial(value=offset, intermediate_values=line(offset)))
+    # The trials after the unfinished one are not folded, by the live or a fresh pruner.
+    for pruner in (live, RLPruner()):
+        replay = replay_of(study, pruner)
+        assert replay.n_completed == 10
+        np.testing.assert_array_equal(replay.agent.visits, held_visits)
+        np.testing.assert_array_equal(replay.agent.q, held_q)
+
+    if held_back is None:
+        held_back = study.ask()
+        assert held_back.number == 10
+    for step, value in line(order[10], range(n_reported, N_STEPS)).items():
+        held_back.report(value, step)
+    study.tell(held_back, order[10])
+    replay = replay_of(study, live)
+    assert replay.n_completed == N_HISTORY
+    assert replay.agent.visits.sum() > held_visits.sum()
+    assert_same_replay(replay, replay_of(study, RLPruner()))
+    assert_same_replay(replay, replay_of(parallel_study(RLPruner())))
+
+
+# ---------------------------------------------------------------------------------------------
+# Unsupported studies
+# ---------------------------------------------------------------------------------------------
+
+
+def test_multi_objective_raises_not_implemented() -> None:
+    study = optuna.create_study(directions=["minimize", "maximize"], pruner=RLPruner())
+    trial = study.ask()
+    with pytest.raises(NotImplementedError):
+        trial.should_prune()
+    with pytest.raises(NotImplementedError, match="multi-objective"):
+        RLPruner().prune(study, study.trials[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# With samplers and optimize
+# ---------------------------------------------------------------------------------------------
+
+
+def reporting_objective(trial: Trial, n_steps: int = N_STEPS) -> float:
+    """A training loop whose curves are parallel: ``(x - 2)^2 + 10 / (step + 1)``."""
+    x = trial.suggest_float("x", -10.0, 10.0)
+    value = math.inf
+    for step in range(n_steps):
+        value = (x - 2.0) ** 2 + 10.0 / (step + 1)
+        trial.report(value, step)
+        if trial.should_prune():
+            raise optuna.TrialPruned()
+    return value
+
+
+def short_objective(trial: Trial) -> float:
+    """:func:`reporting_objective` over fewer steps, for storages that sync every write."""
+    return reporting_objective(trial, JOURNAL_STEPS)
+
+
+SAMPLERS: list[Callable[[], optuna.samplers.BaseSampler]] = [
+    lambda: TPESampler(seed=0),
+    lambda: RandomSampler(seed=0),
+    lambda: RLSampler(seed=0),
+]
+
+
+@pytest.mark.parametrize("make_sampler", SAMPLERS, ids=["tpe", "random", "rl"])
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_optimize_with_samplers(
+    make_sampler: Callable[[], optuna.samplers.BaseSampler], n_jobs: int
+) -> None:
+    pruner = RLPruner()
+    study = optuna.create_study(sampler=make_sampler(), pruner=pruner)
+    study.optimize(reporting_objective, n_trials=40, n_jobs=n_jobs)
+
+    trials = study.trials
+    assert len(trials) == 40
+    assert {t.state for t in trials} <= {TrialState.COMPLETE, TrialState.PRUNED}
+    pruned = [t for t in trials if t.state == TrialState.PRUNED]
+    assert pruned
+    assert study.best_trial.state == TrialState.COMPLETE
+    for trial in pruned:
+        # Pruned by the learned policy, at the step it last reported, never as the leader.
+        assert trial.user_attrs[USER_PRUNER].startswith(
+            f"step {trial.last_step}: prune (higher Q-value)"
+        )
+        step = trial.last_step
+        assert step is not None
+        value = trial.intermediate_values[step]
+        assert any(value_at(earlier, step) < value for earlier in trials[: trial.number])
+    assert_same_replay(replay_of(study, pruner), replay_of(study, RLPruner()))
+
+
+# ---------------------------------------------------------------------------------------------
+# Storage: rebuild and several workers
+# ---------------------------------------------------------------------------------------------
+
+
+def journal(path: Path) -> JournalStorage:
+    return JournalStorage(JournalFileBackend(str(path)))
+
+
+def test_rebuild_from_journal_equals_live(tmp_path: Path) -> None:
+    path = tmp_path / "journal.log"
+    live = RLPruner()
+    study = optuna.create_study(
+        storage=journal(path), study_name="s", sampler=RandomSampler(seed=1), pruner=live
+    )
+    study.optimize(short_objective, n_trials=30)
+    assert any(t.state == TrialState.PRUNED for t in study.trials)
+
+    loaded = optuna.load_study(study_name="s", storage=journal(path))
+    rebuilt = replay_of(loaded, RLPruner())
+    assert rebuilt.n_completed == sum(t.state == TrialState.COMPLETE for t in loaded.trials)
+    assert_same_replay(replay_of(study, live), rebuilt)
+
+
+_WORKER = """
+import math, sys
+import optuna
+from optuna_rl import RLPruner
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+path, seed, n_trials = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+
+
+def objective(trial):
+    x = trial.suggest_float("x", -10.0, 10.0)
+    for step in range({n_steps}):
+        value = (x - 2.0) ** 2 + 10.0 / (step + 1)
+        trial.report(value, step)
+        if trial.should_prune():
+            raise optuna.TrialPruned()
+    return value
+
+
+storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(path))
+study = optuna.load_study(
+    study_name="workers",
+    storage=storage,
+    sampler=optuna.samplers.RandomSampler(seed=seed),
+    pruner=RLPruner(),
+)
+study.optimize(objective, n_trials=n_trials)
+"""
+
+
+def test_several_workers_on_a_journal_storage(tmp_path: Path) -> None:
+    path = tmp_path / "journal.log"
+    optuna.create_study(storage=journal(path), study_name="workers")
+    n_workers, n_trials = 2, 15
+    script = _WORKER.format(n_steps=JOURNAL_STEPS)
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(path), str(seed), str(n_trials)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in range(n_workers)
+    ]
+    for worker in workers:
+        _, stderr = worker.communicate(timeout=120)
+        assert worker.returncode == 0, stderr
+        assert "Traceback" not in stderr, stderr
+
+    study = optuna.load_study(study_name="workers", storage=journal(path))
+    trials = study.trials
+    assert [t.number for t in trials] == list(range(n_workers * n_trials))
+    assert {t.state for t in trials} <= {TrialState.COMPLETE, TrialState.PRUNED}
+    pruned = [t for t in trials if t.state == TrialState.PRUNED]
+    assert pruned
+    for trial in pruned:
+        assert trial.user_attrs[USER_PRUNER].startswith(f"step {trial.last_step}: prune")
+    first = replay_of(study, RLPruner())
+    second = replay_of(optuna.load_study(study_name="workers", storage=journal(path)), RLPruner())
+    assert first.n_completed == sum(t.state == TrialState.COMPLETE for t in trials)
+    assert_same_replay(first, second)
