@@ -42,8 +42,9 @@ USER_EXPLORED = "rl_explored"
 """User attr: ``True`` if the action was a random exploration step, ``False`` if greedy."""
 
 USER_PRUNER = "rl_pruner"
-"""User attr written by :class:`~optuna_rl.RLPruner` at each pruning check, overwritten by the
-next: ``"step 12: prune (higher Q-value); state: ...; Q(continue)=..., Q(prune)=..."``. On a
+"""User attr written by :class:`~optuna_rl.RLPruner` at a pruning check whose decision, reason
+or state differs from the last one written (always when it prunes), overwriting it, e.g.
+``"step 12: prune (higher Q-value); state: ...; Q(continue)=..., Q(prune)=..."``. On a
 pruned trial it is the reason it was stopped."""
 
 NOTE_BEGIN = '[//]: # "optuna-rl policy: begin"'

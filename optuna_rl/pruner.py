@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 _MIN_STATE_SAMPLES = 5
 """A state must have been seen this many times in completed curves before it may prune."""
+_MAX_TRACKED_TRIALS = 10_000
+"""Bound on the trials whose last written decision is remembered (to skip unchanged writes)."""
 
 
 class _PrunerCache:
@@ -79,7 +81,8 @@ class RLPruner(BasePruner):
     ``n_warmup_steps``, in a state seen fewer than 5 times in completed curves, or while its
     value is the best at its step. A NaN value is pruned (after the warm-up), as Optuna's
     :class:`~optuna.pruners.MedianPruner` does. Each decision is written on the trial as the
-    user attr ``rl_pruner`` (state, Q-values and the reason), which optuna-dashboard shows.
+    user attr ``rl_pruner`` (state, Q-values and the reason), which optuna-dashboard shows:
+    when the decision, its reason or the state changes, and always when the trial is pruned.
 
     Example:
 
@@ -139,6 +142,7 @@ class RLPruner(BasePruner):
             weakref.WeakKeyDictionary()
         )
         self._lock = threading.RLock()
+        self._last_decision: dict[int, str] = {}
 
     def prune(self, study: Study, trial: FrozenTrial) -> bool:
         if _compat.is_multi_objective(study):
@@ -158,7 +162,7 @@ class RLPruner(BasePruner):
             if replay.n_completed < self._n_startup_trials or replay.n_completed == 0:
                 return False
             if math.isnan(trial.intermediate_values[step]):
-                self._explain(study, trial, step, "pruned: the value is NaN")
+                self._explain(study, trial, step, "prune (the value is NaN)", "", final=True)
                 return True
             found = replay.state(Curve(trial.intermediate_values, cache.sign))
             if found is None:
@@ -177,8 +181,9 @@ class RLPruner(BasePruner):
             study,
             trial,
             step,
-            f"{ACTION_NAMES[int(prune)]} ({reason}); state: {describe_state(state)}; "
-            f"Q(continue)={q_continue:.3f}, Q(prune)={q_prune:.3f}",
+            f"{ACTION_NAMES[int(prune)]} ({reason}); state: {describe_state(state)}",
+            f"; Q(continue)={q_continue:.3f}, Q(prune)={q_prune:.3f}",
+            final=prune,
         )
         return prune
 
@@ -194,5 +199,22 @@ class RLPruner(BasePruner):
         cache.fold(trials)
         return cache
 
-    def _explain(self, study: Study, trial: FrozenTrial, step: int, text: str) -> None:
-        _compat.set_trial_user_attr(study, trial, _attrs.USER_PRUNER, f"step {step}: {text}")
+    def _explain(
+        self, study: Study, trial: FrozenTrial, step: int, decision: str, values: str, final: bool
+    ) -> None:
+        """Write why, when the decision, its reason or the state changed since the last check of
+        this trial, and always when it is pruned: one storage write per report would cost more
+        than the report itself on a Journal file storage."""
+        key = _compat.trial_id(trial)
+        with self._lock:
+            if not final and self._last_decision.get(key) == decision:
+                return
+            if final:
+                self._last_decision.pop(key, None)
+            else:
+                if len(self._last_decision) > _MAX_TRACKED_TRIALS:
+                    self._last_decision.clear()
+                self._last_decision[key] = decision
+        _compat.set_trial_user_attr(
+            study, trial, _attrs.USER_PRUNER, f"step {step}: {decision}{values}"
+        )
