@@ -35,6 +35,7 @@ from optuna_rl.moves import MoveContext
 from optuna_rl.moves import available_actions
 from optuna_rl.moves import scaled_step_size
 from optuna_rl.moves import surrogate_step
+from optuna_rl.prior import load_prior
 from optuna_rl.space import Point
 from optuna_rl.space import SearchSpace
 from optuna_rl.state import N_STATES
@@ -175,6 +176,11 @@ class RLSampler(BaseSampler):
         epsilon_decay_trials:
             Number of agent updates over which the exploration probability goes linearly from
             ``epsilon_start`` to ``epsilon_end``.
+        initial_q_table:
+            The Q-table (``n_states x n_actions``) the agent starts from in every study. By
+            default, the table shipped with the package, learned offline on synthetic functions
+            by ``benchmarks/train_prior.py``; pass ``numpy.zeros(...)`` for an agent that starts
+            knowing nothing. The study's trials then update it.
 
     Raises:
         ValueError: If a numeric argument is out of its range.
@@ -193,6 +199,7 @@ class RLSampler(BaseSampler):
         epsilon_start: float = 0.3,
         epsilon_end: float = 0.05,
         epsilon_decay_trials: int = 100,
+        initial_q_table: np.ndarray | None = None,
     ) -> None:
         self._seed = check_seed(seed)
         self._n_startup_trials = check_int("n_startup_trials", n_startup_trials, minimum=0)
@@ -214,6 +221,7 @@ class RLSampler(BaseSampler):
             check_float("epsilon_end", epsilon_end, low=0.0, high=1.0),
             check_int("epsilon_decay_trials", epsilon_decay_trials, minimum=0),
         )
+        self._initial_q = _check_q_table(initial_q_table)
         self._rng = _compat.LazyRandomState(seed)
         self._base_seed = seed if seed is not None else self._fresh_seed()
         self._design = SobolDesign(self._base_seed)
@@ -327,6 +335,7 @@ class RLSampler(BaseSampler):
         if cache is None or not cache.replay.is_prefix_of(trials):
             sign = 1.0 if study.direction == StudyDirection.MINIMIZE else -1.0
             agent = Agent(N_STATES, len(ACTIONS), self._learning_rate, self._discount)
+            agent.q[:] = self._initial_q
             cache = per_study[study_id] = _StudyCache(Replay(agent, sign))
         cache.replay.fold(trials)
         return cache
@@ -405,6 +414,23 @@ class RLSampler(BaseSampler):
                 ),
             )
         )
+
+
+def _check_q_table(table: Any) -> np.ndarray:
+    if table is None:
+        return load_prior()
+    shape = (N_STATES, len(ACTIONS))
+    try:
+        q = np.array(table, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"`initial_q_table` must be None or an array of shape {shape}, got {table!r}."
+        ) from exc
+    if q.shape != shape or not np.all(np.isfinite(q)):
+        raise ValueError(
+            f"`initial_q_table` must have shape {shape} and finite values, got shape {q.shape}."
+        )
+    return q
 
 
 def _n_top(n_results: int) -> int:
