@@ -17,7 +17,9 @@ from scipy.stats import rankdata
 
 _NOISE = 1e-4
 _LENGTH_SCALES = (0.05, 0.1, 0.2, 0.4, 0.8)
-"""Candidate length scales, multiplied by sqrt(dimension) (distances grow with it)."""
+"""Candidate shared length scales, multiplied by sqrt(dimension) (distances grow with it)."""
+_ARD_FACTORS = (0.25, 4.0)
+"""Multiples of one dimension's length scale tried in the relevance pass."""
 
 
 def normal_scores(values: np.ndarray) -> np.ndarray:
@@ -26,8 +28,8 @@ def normal_scores(values: np.ndarray) -> np.ndarray:
     return ndtri((ranks - 0.5) / len(values))
 
 
-def _matern52(distance: np.ndarray, length_scale: float) -> np.ndarray:
-    r = np.sqrt(5.0) * distance / length_scale
+def _matern52(distance: np.ndarray) -> np.ndarray:
+    r = np.sqrt(5.0) * distance
     return (1.0 + r + r * r / 3.0) * np.exp(-r)
 
 
@@ -39,31 +41,48 @@ def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 class LocalGP:
     """A zero-mean GP on normal scores, fitted at construction.
 
+    The length scales are fitted by marginal likelihood in two cheap stages: one shared scale
+    from a short grid, then one pass over the dimensions trying a few multiples of each (a
+    coarse automatic relevance determination, which ill-conditioned objectives need).
+
     Args:
         x: Observed points, shape ``(n, d)``, in [0, 1].
         y: Observed values, shape ``(n,)``; smaller is better; any scale.
     """
 
     def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
-        self.x = x
         self.z = normal_scores(y)
-        distance = _distances(x, x)
-        scale = np.sqrt(x.shape[1])
+        d = x.shape[1]
         best = None
         for length_scale in _LENGTH_SCALES:
-            gram = _matern52(distance, length_scale * scale) + _NOISE * np.eye(len(x))
-            factor = cho_factor(gram, lower=True)
-            alpha = cho_solve(factor, self.z)
-            # Log marginal likelihood up to a constant (Rasmussen & Williams, 2006, eq. 2.30).
-            fit = -0.5 * self.z @ alpha - np.log(np.diag(factor[0])).sum()
-            if best is None or fit > best[0]:
-                best = (fit, length_scale * scale, factor, alpha)
+            fit = self._fit(x, np.full(d, length_scale * np.sqrt(d)))
+            if best is None or fit[0] > best[0]:
+                best = fit
         assert best is not None
-        _, self.length_scale, self._factor, self._alpha = best
+        for j in range(d):
+            for factor in _ARD_FACTORS:
+                scales = best[1].copy()
+                scales[j] *= factor
+                fit = self._fit(x, scales)
+                if fit[0] > best[0]:
+                    best = fit
+        _, self.length_scales, self._factor, self._alpha = best
+        self.x = x / self.length_scales
+
+    def _fit(
+        self, x: np.ndarray, length_scales: np.ndarray
+    ) -> tuple[float, np.ndarray, tuple[np.ndarray, bool], np.ndarray]:
+        scaled = x / length_scales
+        gram = _matern52(_distances(scaled, scaled)) + _NOISE * np.eye(len(x))
+        factor = cho_factor(gram, lower=True)
+        alpha = cho_solve(factor, self.z)
+        # Log marginal likelihood up to a constant (Rasmussen & Williams, 2006, eq. 2.30).
+        fit = float(-0.5 * self.z @ alpha - np.log(np.diag(factor[0])).sum())
+        return fit, length_scales, factor, alpha
 
     def predict(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation at ``points`` (R & W, eq. 2.25-2.26)."""
-        cross = _matern52(_distances(points, self.x), self.length_scale)
+        cross = _matern52(_distances(points / self.length_scales, self.x))
         mean = cross @ self._alpha
         v = cho_solve(self._factor, cross.T)
         variance = np.maximum(1.0 - (cross * v.T).sum(1), 1e-12)
