@@ -108,6 +108,19 @@ def state_index(fraction_done: float, quantile: float, quantile_change: float) -
     return (progress * len(RANK_NAMES) + rank) * len(TREND_NAMES) + trend
 
 
+def better_ranked_states(index: int) -> list[int]:
+    """The states at the same progress and trend whose rank is as good or better, best first.
+
+    The chance of finishing among the best can only fall as the rank at a step worsens, so a
+    state where pruning pays tells that pruning pays in every worse-ranked state too. This lets
+    evidence flow to bad ranks, which completed curves visit rarely precisely because trials
+    there are pruned.
+    """
+    rest, trend = divmod(index, len(TREND_NAMES))
+    progress, rank = divmod(rest, len(RANK_NAMES))
+    return [(progress * len(RANK_NAMES) + r) * len(TREND_NAMES) + trend for r in range(rank + 1)]
+
+
 def describe_state(index: int) -> str:
     """The state in words, e.g. ``"25-50% done, bottom 10%, losing"``."""
     if not 0 <= index < N_STATES:

@@ -7,6 +7,7 @@ import threading
 from typing import TYPE_CHECKING
 import weakref
 
+import numpy as np
 from optuna.pruners import BasePruner
 from optuna.study import StudyDirection
 from optuna.trial import TrialState
@@ -18,6 +19,7 @@ from optuna_rl._validation import check_int
 from optuna_rl.curves import ACTION_NAMES
 from optuna_rl.curves import PRUNE
 from optuna_rl.curves import Curve
+from optuna_rl.curves import better_ranked_states
 from optuna_rl.curves import describe_state
 from optuna_rl.pruner_history import CurveReplay
 
@@ -34,6 +36,18 @@ _MIN_STATE_SAMPLES = 5
 """A state must have been seen this many times in completed curves before it may prune."""
 _MAX_TRACKED_TRIALS = 10_000
 """Bound on the trials whose last written decision is remembered (to skip unchanged writes)."""
+
+
+def _pruning_evidence(q: np.ndarray, visits: np.ndarray, state: int) -> int | None:
+    """The state, this one or one as well ranked at the same progress and trend, seen often
+    enough where pruning has the higher Q-value; ``None`` if there is none."""
+    for candidate in reversed(better_ranked_states(state)):
+        if (
+            visits[candidate, PRUNE] >= _MIN_STATE_SAMPLES
+            and q[candidate, PRUNE] > q[candidate, 0]
+        ):
+            return candidate
+    return None
 
 
 class _PrunerCache:
@@ -170,9 +184,14 @@ class RLPruner(BasePruner):
             state, is_best = found
             q_continue, q_prune = (float(v) for v in replay.agent.q[state])
             samples = int(replay.agent.visits[state, PRUNE])
-        prune = not is_best and samples >= _MIN_STATE_SAMPLES and q_prune > q_continue
+            evidence = _pruning_evidence(replay.agent.q, replay.agent.visits, state)
+        prune = not is_best and evidence is not None
         if is_best:
             reason = "best at this step"
+        elif evidence == state:
+            reason = "higher Q-value"
+        elif evidence is not None:
+            reason = f"pruning pays at a better rank: {describe_state(evidence)}"
         elif samples < _MIN_STATE_SAMPLES:
             reason = f"state seen {samples} times, too little evidence"
         else:

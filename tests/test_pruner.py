@@ -381,7 +381,7 @@ def test_learns_to_prune_the_worst_and_keep_the_top(direction: Direction) -> Non
     bad = study.ask()
     pruned_at = first_pruned_step(bad, {s: sign * v for s, v in line(WORSE_THAN_ALL).items()})
     assert pruned_at is not None and pruned_at <= N_STEPS // 2
-    assert "prune (higher Q-value)" in explanation(bad)
+    assert ": prune (" in explanation(bad)
     assert "bottom 10%" in explanation(bad)
     study.tell(bad, state=TrialState.PRUNED)
 
@@ -650,9 +650,9 @@ def test_optimize_with_samplers(
     assert study.best_trial.state == TrialState.COMPLETE
     for trial in pruned:
         # Pruned by the learned policy, at the step it last reported, never as the leader.
-        assert trial.user_attrs[USER_PRUNER].startswith(
-            f"step {trial.last_step}: prune (higher Q-value)"
-        )
+        reason = trial.user_attrs[USER_PRUNER]
+        assert reason.startswith(f"step {trial.last_step}: prune (")
+        assert "higher Q-value" in reason or "pruning pays at a better rank" in reason
         step = trial.last_step
         assert step is not None
         value = trial.intermediate_values[step]
@@ -745,3 +745,24 @@ def test_several_workers_on_a_journal_storage(tmp_path: Path) -> None:
     second = replay_of(optuna.load_study(study_name="workers", storage=journal(path)), RLPruner())
     assert first.n_completed == sum(t.state == TrialState.COMPLETE for t in trials)
     assert_same_replay(first, second)
+
+
+def test_evidence_at_a_better_rank_prunes_worse_ranks() -> None:
+    from optuna_rl.curves import N_STATES
+    from optuna_rl.curves import state_index
+    from optuna_rl.pruner import _pruning_evidence
+
+    q = np.zeros((N_STATES, 2))
+    visits = np.zeros((N_STATES, 2), dtype=np.int64)
+    second_quarter = state_index(0.3, 0.4, 0.0)
+    bottom = state_index(0.3, 0.95, 0.0)
+    top = state_index(0.3, 0.1, 0.0)
+    other_progress = state_index(0.8, 0.95, 0.0)
+    q[second_quarter] = (-0.7, -0.2)  # Pruning pays here, seen often enough.
+    visits[second_quarter] = 5
+    assert _pruning_evidence(q, visits, bottom) == second_quarter  # Never seen, still pruned.
+    assert _pruning_evidence(q, visits, second_quarter) == second_quarter
+    assert _pruning_evidence(q, visits, top) is None  # A better rank learns nothing from worse.
+    assert _pruning_evidence(q, visits, other_progress) is None
+    visits[second_quarter] = 4  # Too little evidence anywhere.
+    assert _pruning_evidence(q, visits, bottom) is None
