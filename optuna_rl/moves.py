@@ -15,6 +15,7 @@ import numpy as np
 
 from optuna_rl.space import Point
 from optuna_rl.surrogate import LocalGP
+from optuna_rl.surrogate import single_threaded_blas
 
 
 MIN_STEP_SIZE = 1e-4
@@ -192,17 +193,18 @@ def surrogate_step(rng: np.random.Generator, anchor: Point, context: MoveContext
     x, y = context.observed_x, context.observed_y
     if anchor.numeric.size == 0 or len(y) < anchor.numeric.size + 2:
         return gaussian_step(rng, anchor, context)
-    model = LocalGP(x, y)
-    centres = np.array([p.numeric for p in context.elites])
-    which = np.where(
-        rng.random(_N_CANDIDATES) < 0.75, 0, rng.integers(len(centres), size=_N_CANDIDATES)
-    )
-    scales = context.step_size * np.exp(rng.uniform(-1.0, 1.0, size=(_N_CANDIDATES, 1)))
-    noise = rng.standard_normal((_N_CANDIDATES, anchor.numeric.size))
-    candidates = reflect(centres[which] + scales * noise)
-    n_global = _N_CANDIDATES // 4
-    candidates[:n_global] = rng.random((n_global, anchor.numeric.size))
-    best = int(np.argmax(model.expected_improvement(candidates)))
+    with single_threaded_blas():
+        model = LocalGP(x, y)
+        centres = np.array([p.numeric for p in context.elites])
+        which = np.where(
+            rng.random(_N_CANDIDATES) < 0.75, 0, rng.integers(len(centres), size=_N_CANDIDATES)
+        )
+        scales = context.step_size * np.exp(rng.uniform(-1.0, 1.0, size=(_N_CANDIDATES, 1)))
+        noise = rng.standard_normal((_N_CANDIDATES, anchor.numeric.size))
+        candidates = reflect(centres[which] + scales * noise)
+        n_global = _N_CANDIDATES // 4
+        candidates[:n_global] = rng.random((n_global, anchor.numeric.size))
+        best = int(np.argmax(model.expected_improvement(candidates)))
     categorical = _resample_categoricals(
         rng,
         context.elites[which[best]].categorical,

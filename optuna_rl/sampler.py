@@ -56,7 +56,7 @@ _logger = optuna.logging.get_logger(__name__)
 
 _MAX_PROPOSALS = 8
 """Proposals tried before a move gives up avoiding duplicates and returns its last one."""
-_MIN_NEIGHBOURS = 200
+_MIN_NEIGHBOURS = 120
 _NEIGHBOURS_PER_DIM = 8
 """The model-guided move fits the completed trials nearest to its anchor: this many per numeric
 dimension, at least _MIN_NEIGHBOURS."""
@@ -70,14 +70,32 @@ class _Proposal(NamedTuple):
 
 
 class _StudyCache:
-    """What the sampler caches of one study: the replay, and the numeric coordinates of the
-    completed trials in the current search space (encoding is the costly part of reading them).
-    Both are rebuilt from the trials whenever they are missing."""
+    """What the sampler caches of one study: the replay, and the trials encoded in the current
+    search space (encoding is the costly part of reading them), with the coordinates and values
+    of the completed ones in fold order. All of it is rebuilt from the trials when missing."""
 
     def __init__(self, replay: Replay) -> None:
         self.replay = replay
         self.space_key = ""
-        self.coordinates: dict[int, np.ndarray] = {}
+        self.points: dict[int, Point | None] = {}
+        self.rows: list[np.ndarray] = []
+        self.values: list[float] = []
+        self.n_scanned = 0
+
+    def use_space(self, space: SearchSpace) -> None:
+        key = repr(sorted(space.distributions.items()))
+        if key != self.space_key:
+            self.space_key, self.points = key, {}
+            self.rows, self.values, self.n_scanned = [], [], 0
+
+    def point(
+        self, space: SearchSpace, trials: Sequence[FrozenTrial], number: int
+    ) -> Point | None:
+        """Trial ``number`` encoded in ``space``; ``None`` if it lacks a value there."""
+        if number not in self.points:
+            params = _trial_by_number(trials, number).params
+            self.points[number] = space.encode(params) if space.contains(params) else None
+        return self.points[number]
 
     def observed(
         self,
@@ -86,27 +104,37 @@ class _StudyCache:
         completed: list[tuple[int, float]],
         centre: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The completed trials nearest to ``centre``: coordinates and signed values."""
-        key = repr(sorted(space.distributions.items()))
-        if key != self.space_key:
-            self.space_key, self.coordinates = key, {}
-        xs, ys = [], []
-        for number, value in completed:
-            x = self.coordinates.get(number)
-            if x is None:
-                params = _trial_by_number(trials, number).params
-                if not space.contains(params):
-                    continue
-                x = self.coordinates[number] = space.encode(params).numeric
-            if math.isfinite(value):
-                xs.append(x)
-                ys.append(value)
-        if not xs:
+        """The completed trials nearest to ``centre``: coordinates and signed values.
+
+        ``completed`` starts with the replay's folded completed trials (append only, so they
+        are scanned once) followed by the few finished past the folded prefix."""
+        n_prefix = self.replay.n_completed
+        for number, value in completed[self.n_scanned : n_prefix]:
+            self._add_row(space, trials, number, value, self.rows, self.values)
+        self.n_scanned = n_prefix
+        rows, values = list(self.rows), list(self.values)
+        for number, value in completed[n_prefix:]:
+            self._add_row(space, trials, number, value, rows, values)
+        if not rows:
             return np.zeros((0, space.n_numeric)), np.zeros(0)
-        x_all, y_all = np.array(xs), np.array(ys)
+        x_all, y_all = np.array(rows), np.array(values)
         n_near = min(len(y_all), max(_MIN_NEIGHBOURS, _NEIGHBOURS_PER_DIM * space.n_numeric))
         nearest = np.argsort(((x_all - centre) ** 2).sum(1), kind="stable")[:n_near]
         return x_all[nearest], y_all[nearest]
+
+    def _add_row(
+        self,
+        space: SearchSpace,
+        trials: Sequence[FrozenTrial],
+        number: int,
+        value: float,
+        rows: list[np.ndarray],
+        values: list[float],
+    ) -> None:
+        point = self.point(space, trials, number)
+        if point is not None and math.isfinite(value):
+            rows.append(point.numeric)
+            values.append(value)
 
 
 class RLSampler(BaseSampler):
@@ -261,7 +289,12 @@ class RLSampler(BaseSampler):
             cache = self._study_cache(study, trials)
             replay = cache.replay
             snapshot = replay.snapshot(trials, n_top=_n_top(len(replay.ranks)))
-            elites = _elite_points(space, trials, snapshot)
+            cache.use_space(space)
+            elites = [
+                (number, point)
+                for _, number in snapshot.ranked
+                if (point := cache.point(space, trials, number)) is not None
+            ]
             if snapshot.n_completed < self._n_startup_trials or not elites:
                 proposal = self._startup(space, trial.number)
             else:
@@ -442,18 +475,6 @@ def _trial_by_number(trials: Sequence[FrozenTrial], number: int) -> FrozenTrial:
     if number < len(trials) and trials[number].number == number:
         return trials[number]
     return next(t for t in trials if t.number == number)
-
-
-def _elite_points(
-    space: SearchSpace, trials: Sequence[FrozenTrial], snapshot: Snapshot
-) -> list[tuple[int, Point]]:
-    """The elites that have a value for every parameter of ``space``, best first."""
-    elites = []
-    for _, number in snapshot.ranked:
-        params = _trial_by_number(trials, number).params
-        if space.contains(params):
-            elites.append((number, space.encode(params)))
-    return elites
 
 
 def _pending_points(
