@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from hypothesis import assume
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -98,8 +99,10 @@ def search_spaces(draw: st.DrawFn) -> dict[str, BaseDistribution]:
     )
     space = {name: draw(distributions_strategy) for name in names}
     for dist in space.values():
+        # Float rounding can make Optuna shrink a two-step range to a single value; such a
+        # parameter never reaches a sampler.
         if not isinstance(dist, CategoricalDistribution):
-            assert not dist.single()
+            assume(not dist.single())
     return space
 
 
