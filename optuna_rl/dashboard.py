@@ -1,9 +1,9 @@
 """The learned policy in optuna-dashboard: a Markdown summary kept in the study's note.
 
-optuna-dashboard shows a study's note (Markdown) on the study page. :func:`write_policy_note`
-writes there a small table of what the sampler's agent has learned (per state visited: how
-often, the best move tried there, its Q-value and how many moves are still untried there) and
-how often each move was taken. Only the section between two invisible markers
+optuna-dashboard shows a study's note (Markdown) on the study's Note page.
+:func:`write_policy_note` writes there a small table of the sampler's agent's policy (per state:
+how often it was visited, the greedy move, its Q-value and how often that move was taken there)
+and of how often each move was taken. Only the section between two invisible markers
 (:data:`optuna_rl._attrs.NOTE_BEGIN` and :data:`~optuna_rl._attrs.NOTE_END`) is ours; the rest
 of the note is kept.
 
@@ -32,9 +32,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import optuna
+from optuna.distributions import CategoricalDistribution
+from optuna.trial import TrialState
 
 from optuna_rl import _attrs
+from optuna_rl import _compat
 from optuna_rl.moves import ACTIONS
+from optuna_rl.moves import available_actions
 from optuna_rl.sampler import RLSampler
 from optuna_rl.state import describe_state
 
@@ -95,40 +99,44 @@ def write_policy_note(study: Study, sampler: RLSampler | None = None) -> bool:
     if agent.n_updates == 0:
         return False
     old = note_module.get_note(study)
-    new = replace_section(old, policy_markdown(agent))
+    new = replace_section(old, policy_markdown(agent, available_moves(study)))
     if new == old:
         return False
     note_module.save_note(study, new)
     return True
 
 
-def policy_markdown(agent: Agent) -> str:
-    """The policy section: Markdown tables of the best tried move per visited state and of the
-    moves taken, between the markers."""
+def policy_markdown(agent: Agent, available: np.ndarray | None = None) -> str:
+    """The policy section: a Markdown table of the greedy move in each state and one of the
+    moves taken, between the markers.
+
+    Args:
+        agent: The agent to summarise.
+        available: Boolean mask of the moves the study's search space allows (the greedy move
+            is chosen among them); all moves if :obj:`None`.
+    """
+    allowed = np.ones(agent.n_actions, dtype=bool) if available is None else available
     taken = agent.visits.sum(axis=0)
-    # Moves never taken in this study are likely unavailable in it (e.g. no categorical
-    # parameter), so they are not counted as untried moves of a state.
-    offered = taken > 0
     lines = [
         _attrs.NOTE_BEGIN,
         "",
         "### optuna-rl: learned policy",
         "",
-        f"The Q-learning agent after {agent.n_updates} of its moves (refreshed every "
-        f"{NOTE_INTERVAL} trials). Q is the expected reward of a move, from -1 to 1, paid by the "
-        f"rank of the result. The agent takes the move of highest Q; an untried move counts "
-        f"{agent.initial_q:g}, so it is tried before a move of lower Q.",
+        f"The Q-learning agent after {agent.n_updates} of its moves in this study (refreshed "
+        f"every {NOTE_INTERVAL} trials). Q is the expected reward of a move, from -1 to 1, paid "
+        "by the rank of its result; Q starts from the sampler's initial table (by default one "
+        "learned offline) and each result here updates it. Outside exploration, the agent takes "
+        "the greedy move: the available move of highest Q.",
         "",
-        "| state | visits | best tried move | Q | untried moves |",
+        "| state | visits | greedy move | Q | its visits |",
         "|---|---:|---|---:|---:|",
     ]
-    for state in np.flatnonzero(agent.visits.sum(axis=1) > 0):
-        tried = agent.visits[state] > 0
-        action = int(np.argmax(np.where(tried, agent.q[state], -np.inf)))
+    for state in range(agent.n_states):
+        action = int(np.argmax(np.where(allowed, agent.q[state], -np.inf)))
         lines.append(
-            f"| {describe_state(int(state))} | {int(agent.visits[state].sum())} "
+            f"| {describe_state(state)} | {int(agent.visits[state].sum())} "
             f"| {ACTIONS[action].name} | {agent.q[state, action]:.3f} "
-            f"| {int(np.sum(offered & ~tried))} |"
+            f"| {int(agent.visits[state, action])} |"
         )
     lines += ["", "| move | taken | share |", "|---|---:|---:|"]
     for action in np.argsort(-taken, kind="stable"):
@@ -137,6 +145,18 @@ def policy_markdown(agent: Agent) -> str:
             lines.append(f"| {ACTIONS[action].name} | {int(taken[action])} | {share:.0%} |")
     lines += ["", _attrs.NOTE_END]
     return "\n".join(lines)
+
+
+def available_moves(study: Study) -> np.ndarray:
+    """Boolean mask of the moves the study's search space allows, judged from the parameters of
+    its latest completed trial (all moves if none has completed)."""
+    completed = _compat.get_trials(study, states=(TrialState.COMPLETE,))
+    if not completed:
+        return np.ones(len(ACTIONS), dtype=bool)
+    distributions = [d for d in completed[-1].distributions.values() if not d.single()]
+    n_categorical = sum(isinstance(d, CategoricalDistribution) for d in distributions)
+    n_elites = max(action.min_elites for action in ACTIONS)
+    return available_actions(n_elites, len(distributions) - n_categorical, n_categorical)
 
 
 def replace_section(note: str, section: str) -> str:

@@ -13,7 +13,6 @@ from collections import Counter
 from typing import TYPE_CHECKING
 from typing import Any
 
-import numpy as np
 from optuna.trial import TrialState
 
 from optuna_rl import _attrs
@@ -43,9 +42,10 @@ STARTUP = "startup"
 def plot_q_table(study: Study, *, sampler: RLSampler | None = None) -> go.Figure:
     """Plot the agent's Q-table as a heatmap: states (rows) by moves (columns).
 
-    The agent is rebuilt from the study's trials as :meth:`RLSampler.agent_for` does. A cell is
-    blank where the move was never taken in that state; hovering shows the Q-value and the
-    number of visits.
+    The agent is rebuilt from the study's trials as :meth:`RLSampler.agent_for` does: the
+    sampler's initial table (by default one learned offline) updated by the study's results.
+    Each cell shows the Q-value and, after a dot, how often the move was taken in that state in
+    this study (nothing if never: the value is still the initial one).
 
     Example:
 
@@ -61,8 +61,9 @@ def plot_q_table(study: Study, *, sampler: RLSampler | None = None) -> go.Figure
 
     Args:
         study: A study whose trials were sampled (at least partly) by an RLSampler.
-        sampler: The sampler whose learning settings rebuild the agent; defaults to the study's
-            sampler if it is an :class:`~optuna_rl.RLSampler`, else ``RLSampler()``.
+        sampler: The sampler whose settings (initial table, learning rate, discount) rebuild
+            the agent; defaults to the study's sampler if it is an
+            :class:`~optuna_rl.RLSampler`, else ``RLSampler()``.
 
     Returns:
         A figure with one heatmap trace.
@@ -71,25 +72,29 @@ def plot_q_table(study: Study, *, sampler: RLSampler | None = None) -> go.Figure
     if sampler is None:
         sampler = study.sampler if isinstance(study.sampler, RLSampler) else RLSampler()
     agent = sampler.agent_for(study)
-    visited = agent.visits > 0
-    q = np.where(visited, agent.q, np.nan)
-    states = [describe_state(s) for s in range(N_STATES)]
-    moves = [action.name for action in ACTIONS]
+    text = [
+        [f"{q:.2f}" + (f" · {n}" if n else "") for q, n in zip(q_row, n_row, strict=True)]
+        for q_row, n_row in zip(agent.q, agent.visits, strict=True)
+    ]
     figure = go.Figure(
         go.Heatmap(
-            z=q,
-            x=moves,
-            y=states,
+            z=agent.q,
+            x=[action.name for action in ACTIONS],
+            y=[describe_state(s) for s in range(N_STATES)],
+            text=text,
             customdata=agent.visits,
             colorscale="RdBu",
             zmid=0.0,
-            texttemplate="%{z:.2f}",
-            hovertemplate="%{y}<br>move %{x}<br>Q %{z:.3f}<br>visits %{customdata}<extra></extra>",
+            texttemplate="%{text}",
+            textfont={"size": 10},
+            hovertemplate="%{y}<br>move %{x}<br>Q %{z:.3f}<br>taken %{customdata} times here"
+            "<extra></extra>",
             colorbar={"title": {"text": "Q"}},
         )
     )
     figure.update_layout(
-        title=f"Q-table of the RLSampler agent ({agent.n_updates} moves learned from)",
+        title=f"Q-table of the RLSampler agent after {agent.n_updates} of its moves "
+        "(cell: Q · times taken)",
         xaxis={"title": {"text": "Move"}},
         yaxis={"title": {"text": "State"}, "autorange": "reversed"},
     )
