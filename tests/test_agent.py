@@ -306,7 +306,9 @@ def test_sampler_replay_learns_the_action_that_finds_new_bests(
         study.add_trial(_decision_trial(sign * value, decision, number))
         number += 1
 
-    agent = RLSampler(seed=0).agent_for(study)
+    # From a blank table, so that everything the agent knows comes from this study's trials.
+    blank = np.zeros((N_STATES, len(ACTIONS)))
+    agent = RLSampler(seed=0, initial_q_table=blank).agent_for(study)
     assert agent.q.shape == (N_STATES, len(ACTIONS))
     assert agent.n_updates == 90
     for state in states:
