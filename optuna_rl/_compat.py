@@ -38,12 +38,17 @@ __all__ = [
 INDEPENDENT_SAMPLING_WARNING_TEMPLATE = _INDEPENDENT_SAMPLING_WARNING_TEMPLATE
 
 
-def get_trials(study: Study, states: Container[TrialState] | None = None) -> list[FrozenTrial]:
-    """All trials of the study without copies, through the per-thread cache Optuna's TPE uses.
+def get_trials(
+    study: Study, states: Container[TrialState] | None = None, *, fresh: bool = False
+) -> list[FrozenTrial]:
+    """All trials of the study without copies.
 
+    By default through the per-thread cache Optuna's TPE uses while it samples a trial; Optuna
+    clears that cache only in ``ask`` and ``tell``, so anything read outside sampling (or during
+    a long trial, as a pruner does) must pass ``fresh=True`` to see what other workers did.
     Works on the bracket study that ``HyperbandPruner`` hands to samplers as well.
     """
-    return study._get_trials(deepcopy=False, states=states, use_cache=True)
+    return study._get_trials(deepcopy=False, states=states, use_cache=not fresh)
 
 
 def get_storage(study: Study) -> BaseStorage:

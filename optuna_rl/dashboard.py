@@ -150,7 +150,7 @@ def policy_markdown(agent: Agent, available: np.ndarray | None = None) -> str:
 def available_moves(study: Study) -> np.ndarray:
     """Boolean mask of the moves the study's search space allows, judged from the parameters of
     its latest completed trial (all moves if none has completed)."""
-    completed = _compat.get_trials(study, states=(TrialState.COMPLETE,))
+    completed = _compat.get_trials(study, states=(TrialState.COMPLETE,), fresh=True)
     if not completed:
         return np.ones(len(ACTIONS), dtype=bool)
     distributions = [d for d in completed[-1].distributions.values() if not d.single()]

@@ -207,7 +207,8 @@ class RLPruner(BasePruner):
         return prune
 
     def _cache(self, study: Study) -> _PrunerCache:
-        trials = _compat.get_trials(study)
+        # Fresh: the per-trial cache would freeze the curves at the start of this trial.
+        trials = _compat.get_trials(study, fresh=True)
         per_study = self._caches.setdefault(_compat.get_storage(study), {})
         study_id = _compat.get_study_id(study)
         cache = per_study.get(study_id)
