@@ -23,7 +23,9 @@ Layout (a JSON object, kept small because it is written on every trial)::
      "a": 3,            # action index it took (-1 for a start-up trial)
      "e": 0,            # 1 if the action was an exploration step, else 0
      "k": 0.05,         # step size in the normalised space after the action
-     "n": 12}           # number of the anchor trial, or -1 (prior, start-up design)
+     "n": 12,           # number of the anchor trial, or -1 (prior, start-up design)
+     "t": 40}           # number of the trial it was written on; a copy on another trial
+                        # (Optuna's retry callbacks copy system attrs) is ignored
 """
 
 USER_STATE = "rl_state"

@@ -76,8 +76,9 @@ class Decision(NamedTuple):
     step_size: float
     anchor: int
 
-    def to_attr(self) -> dict[str, Any]:
-        return {
+    def to_attr(self, number: int | None = None) -> dict[str, Any]:
+        """The stored form; ``number`` is the trial it is written on."""
+        attr: dict[str, Any] = {
             "v": _attrs.FORMAT_VERSION,
             "s": self.state,
             "a": self.action,
@@ -85,18 +86,27 @@ class Decision(NamedTuple):
             "k": self.step_size,
             "n": self.anchor,
         }
+        if number is not None:
+            attr["t"] = number
+        return attr
 
 
 class _InvalidDecision(Exception):
     pass
 
 
-def _parse_decision(raw: Any, n_states: int, n_actions: int) -> Decision | None:
-    """The decision stored on a trial; ``None`` if there is none or it is of another version.
+def _parse_decision(
+    raw: Any, n_states: int, n_actions: int, number: int | None = None
+) -> Decision | None:
+    """The decision stored on trial ``number``; ``None`` if there is none, it is of another
+    version, or it names another trial: Optuna's retry callbacks copy a failed trial's system
+    attrs onto its retry, which is history (its parameters were not the agent's move for it).
 
     Raises ``_InvalidDecision`` if it is of this version but malformed (corrupted storage).
     """
     if not isinstance(raw, dict) or raw.get("v") != _attrs.FORMAT_VERSION:
+        return None
+    if number is not None and "t" in raw and raw["t"] != number:
         return None
     try:
         decision = Decision(
@@ -265,6 +275,7 @@ class Replay:
                 trial.system_attrs.get(_attrs.DECISION_KEY),
                 self.agent.n_states,
                 self.agent.n_actions,
+                trial.number,
             )
         except _InvalidDecision as exc:
             if not self._warned_invalid:

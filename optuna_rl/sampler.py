@@ -358,7 +358,8 @@ class RLSampler(BaseSampler):
         """
         self._raise_error_if_multi_objective(study)
         with self._lock:
-            return self._study_cache(study, _compat.get_trials(study)).replay.agent.copy()
+            trials = _compat.get_trials(study, fresh=True)
+            return self._study_cache(study, trials).replay.agent.copy()
 
     def _study_cache(self, study: Study, trials: Sequence[FrozenTrial]) -> _StudyCache:
         storage = _compat.get_storage(study)
@@ -421,7 +422,9 @@ class RLSampler(BaseSampler):
         return _Proposal(point, decision)
 
     def _record(self, study: Study, trial: FrozenTrial, decision: Decision) -> None:
-        _compat.set_trial_system_attr(study, trial, _attrs.DECISION_KEY, decision.to_attr())
+        _compat.set_trial_system_attr(
+            study, trial, _attrs.DECISION_KEY, decision.to_attr(trial.number)
+        )
         startup = decision.action < 0
         user_attrs: dict[str, Any] = {
             _attrs.USER_STATE: "start-up design" if startup else describe_state(decision.state),

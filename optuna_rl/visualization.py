@@ -315,7 +315,7 @@ def _decisions(study: Study) -> list[tuple[FrozenTrial, Decision]]:
     for trial in study.get_trials(deepcopy=False):
         try:
             decision = _parse_decision(
-                trial.system_attrs.get(_attrs.DECISION_KEY), N_STATES, len(ACTIONS)
+                trial.system_attrs.get(_attrs.DECISION_KEY), N_STATES, len(ACTIONS), trial.number
             )
         except _InvalidDecision:
             continue

@@ -30,7 +30,7 @@ from optuna_rl.state import N_STATES
 
 
 DECISION_KEY = "rl:decision"
-DECISION_FIELDS = {"v", "s", "a", "e", "k", "n"}
+DECISION_FIELDS = {"v", "s", "a", "e", "k", "n", "t"}
 ACTION_NAMES = {action.name for action in ACTIONS}
 INCUMBENT_ACTIONS = {action.name for action in ACTIONS if action.anchor == "incumbent"}
 WARNING_TEXT = "is sampled independently"
@@ -68,6 +68,7 @@ def _assert_valid_decision(trial: FrozenTrial, *, startup: bool | None = None) -
     assert decision is not None, f"trial {trial.number} has no decision"
     assert set(decision) == DECISION_FIELDS
     assert decision["v"] == 1
+    assert decision["t"] == trial.number
     assert math.isfinite(decision["k"]) and decision["k"] > 0.0
     assert decision["e"] in (0, 1)
     attrs = trial.user_attrs
