@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
+
+import numpy as np
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, (bool, np.bool_))
 
 
 def check_int(name: str, value: Any, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    # Any integral number, NumPy's included, as Optuna accepts them; never a bool.
+    if _is_bool(value) or not isinstance(value, numbers.Integral):
         raise TypeError(f"`{name}` must be an int, got {value!r} of type {type(value).__name__}.")
     if value < minimum:
         raise ValueError(f"`{name}` must be an int >= {minimum}, got {value}.")
@@ -23,9 +31,12 @@ def check_float(
     low_open: bool = False,
     high_open: bool = False,
 ) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if _is_bool(value) or not isinstance(value, numbers.Real):
         raise TypeError(f"`{name}` must be a float, got {value!r} of type {type(value).__name__}.")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        value = math.copysign(math.inf, value)
     below = value <= low if low_open else value < low
     above = value >= high if high_open else value > high
     if math.isnan(value) or below or above:
@@ -35,18 +46,19 @@ def check_float(
 
 
 def check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
+    if not _is_bool(value):
         raise TypeError(f"`{name}` must be a bool, got {value!r} of type {type(value).__name__}.")
-    return value
+    return bool(value)
 
 
 def check_seed(value: Any) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
+    if _is_bool(value) or not isinstance(value, numbers.Integral):
         raise TypeError(
             f"`seed` must be None or an int, got {value!r} of type {type(value).__name__}."
         )
-    if not 0 <= value < 2**32:
-        raise ValueError(f"`seed` must be None or an int in [0, 2**32), got {value}.")
-    return int(value)
+    seed = int(value)
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"`seed` must be None or an int in [0, 2**32), got {seed}.")
+    return seed

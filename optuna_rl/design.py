@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-from scipy.stats import qmc
 
 
 class SobolDesign:
@@ -30,6 +29,10 @@ class SobolDesign:
             if points is None or index >= len(points):
                 # Whole powers of two keep the sequence's balance (and scipy quiet); the engine is
                 # recreated rather than fast-forwarded so the points never depend on call order.
+                # Imported here: scipy.stats costs about a second at import, which every worker
+                # process would pay for trials that may never need it.
+                from scipy.stats import qmc
+
                 m = max(4, int(np.ceil(np.log2(index + 1))))
                 engine = qmc.Sobol(dimension, scramble=True, seed=self._seed)
                 points = engine.random_base2(m)

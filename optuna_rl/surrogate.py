@@ -14,7 +14,6 @@ from scipy.linalg import cho_factor
 from scipy.linalg import cho_solve
 from scipy.special import ndtr
 from scipy.special import ndtri
-from scipy.stats import rankdata
 from threadpoolctl import ThreadpoolController
 
 
@@ -38,7 +37,13 @@ def single_threaded_blas() -> Any:
 
 def normal_scores(values: np.ndarray) -> np.ndarray:
     """Normal quantiles of the ranks, ``Phi^-1((rank - 1/2) / n)``; ties share a rank."""
-    ranks = rankdata(values, method="average")
+    order = np.argsort(values, kind="stable")
+    sorted_values = values[order]
+    # Average ranks over ties (scipy.stats.rankdata's "average", without importing scipy.stats).
+    first = np.searchsorted(sorted_values, sorted_values, side="left")
+    last = np.searchsorted(sorted_values, sorted_values, side="right")
+    ranks = np.empty(len(values))
+    ranks[order] = 0.5 * (first + last + 1)
     return ndtri((ranks - 0.5) / len(values))
 
 
