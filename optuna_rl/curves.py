@@ -6,8 +6,10 @@ maximisation); NaN counts as the worst value.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from bisect import bisect_right
+from bisect import insort
 from collections.abc import Mapping
-from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -66,18 +68,60 @@ class Standings(NamedTuple):
     """No other curve is strictly better at the step."""
 
 
-def standings(values: np.ndarray, steps: np.ndarray, others: Sequence[Curve]) -> Standings:
-    """Rank ``values[i]`` at ``steps[i]`` among the values of ``others`` at the same steps."""
-    if not others:
-        return Standings(np.full(len(steps), np.nan), np.ones(len(steps), dtype=bool))
-    table = np.array([curve.values_at(steps) for curve in others])
-    present = ~np.isnan(table)
-    n = present.sum(axis=0)
-    with np.errstate(invalid="ignore"):
-        better = (table < values).sum(axis=0)
-        ties = (table == values).sum(axis=0)
-    quantile = np.where(n > 0, (better + 0.5 * ties) / np.maximum(n, 1), np.nan)
-    return Standings(quantile, better == 0)
+class StepIndex:
+    """The folded curves' values, sorted, at every step any of them reported, so that ranking a
+    value at a step is a binary search instead of a pass over all curves.
+
+    A curve's value at a step is the one it last reported at or before it (see
+    :meth:`Curve.value_at`); a curve counts at the steps it spans. A query at a step nobody
+    reported uses the nearest earlier reported step. Adding a curve costs one sorted insertion
+    per reported step in its span (and a pass over the curves for a step never seen before).
+    """
+
+    def __init__(self) -> None:
+        self._steps: list[int] = []
+        self._values: dict[int, list[float]] = {}
+        self._curves: list[Curve] = []
+
+    def __len__(self) -> int:
+        return len(self._curves)
+
+    def add(self, curve: Curve) -> None:
+        if len(curve) == 0:
+            return
+        for step in curve.steps.tolist():
+            if step not in self._values:
+                at_step = (c.value_at(step) for c in self._curves)
+                self._values[step] = sorted(v for v in at_step if v is not None)
+                insort(self._steps, step)
+        low = bisect_left(self._steps, int(curve.steps[0]))
+        high = bisect_right(self._steps, curve.last_step)
+        for step in self._steps[low:high]:
+            value = curve.value_at(step)
+            assert value is not None
+            insort(self._values[step], value)
+        self._curves.append(curve)
+
+    def counts(self, value: float, step: int) -> tuple[int, int, int]:
+        """``(better, ties, n)``: of the ``n`` curves at ``step``, how many beat, how many tie."""
+        position = bisect_right(self._steps, step) - 1
+        if position < 0:
+            return 0, 0, 0
+        values = self._values[self._steps[position]]
+        better = bisect_left(values, value)
+        return better, bisect_right(values, value) - better, len(values)
+
+
+def standings(values: np.ndarray, steps: np.ndarray, index: StepIndex) -> Standings:
+    """Rank ``values[i]`` at ``steps[i]`` among the curves in ``index`` at the same steps."""
+    quantile = np.full(len(steps), np.nan)
+    is_best = np.ones(len(steps), dtype=bool)
+    for i, (value, step) in enumerate(zip(values.tolist(), steps.tolist(), strict=True)):
+        better, ties, n = index.counts(value, step)
+        if n:
+            quantile[i] = (better + 0.5 * ties) / n
+            is_best[i] = better == 0
+    return Standings(quantile, is_best)
 
 
 PROGRESS_EDGES = (0.1, 0.25, 0.5, 0.75)

@@ -33,6 +33,7 @@ from optuna_rl.curves import CONTINUE
 from optuna_rl.curves import N_STATES
 from optuna_rl.curves import PRUNE
 from optuna_rl.curves import Curve
+from optuna_rl.curves import StepIndex
 from optuna_rl.curves import standings
 from optuna_rl.curves import state_index
 
@@ -52,6 +53,7 @@ class CurveReplay:
         self.penalty = 1.0 / top_quantile
         self.n_warmup_steps = n_warmup_steps
         self.curves: list[Curve] = []
+        self.index = StepIndex()
         self.finals: list[float] = []
         self.horizon = 0
 
@@ -71,6 +73,7 @@ class CurveReplay:
                 self.horizon = max(self.horizon, curve.last_step)
         if curve is not None and len(curve):
             self.curves.append(curve)
+            self.index.add(curve)
 
     def state(self, curve: Curve, horizon: int | None = None) -> tuple[int, bool] | None:
         """The state of a running curve at its last report against the folded curves, and
@@ -84,7 +87,7 @@ class CurveReplay:
         """State index at every report after the warm-up (-1 where nothing ranks against it)."""
         keep = curve.steps >= self.n_warmup_steps
         steps, values = curve.steps[keep], curve.values[keep]
-        ranked = standings(values, steps, self.curves)
+        ranked = standings(values, steps, self.index)
         quantile = ranked.quantile
         change = np.diff(quantile, prepend=quantile[:1])
         states = np.full(len(steps), -1, dtype=np.int64)

@@ -766,3 +766,27 @@ def test_evidence_at_a_better_rank_prunes_worse_ranks() -> None:
     assert _pruning_evidence(q, visits, other_progress) is None
     visits[second_quarter] = 4  # Too little evidence anywhere.
     assert _pruning_evidence(q, visits, bottom) is None
+
+
+def test_step_index_ranks_as_a_pass_over_all_curves() -> None:
+    """The incremental index gives the same counts as comparing with every curve."""
+    from optuna_rl.curves import StepIndex
+
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        curves, index = [], StepIndex()
+        for _ in range(int(rng.integers(1, 15))):
+            stride, start = int(rng.integers(1, 4)), int(rng.integers(0, 5))
+            reports = {start + stride * k: float(rng.integers(0, 6)) for k in range(8)}
+            curves.append(Curve(reports, 1.0))
+            index.add(curves[-1])
+        reported = sorted({int(s) for c in curves for s in c.steps})
+        for step in reported:
+            value = float(rng.integers(0, 6))
+            others = [v for v in (c.value_at(step) for c in curves) if v is not None]
+            expected = (
+                sum(v < value for v in others),
+                sum(v == value for v in others),
+                len(others),
+            )
+            assert index.counts(value, step) == expected
