@@ -79,13 +79,11 @@ def attr_bytes(key: str, value: Any) -> int:
     return len(key) + len(json.dumps(value))
 
 
-class CountingStorage(RDBStorage):
-    """Optuna's RDB storage on SQLite, counting every attr write."""
+class AttrWriteCounter:
+    """A storage mixin counting every attr write and its bytes (overwrites too)."""
 
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
-        self.n_writes = 0
-        self.written_bytes = 0
+    n_writes = 0
+    written_bytes = 0
 
     def _count(self, key: str, value: Any) -> None:
         self.n_writes += 1
@@ -93,19 +91,23 @@ class CountingStorage(RDBStorage):
 
     def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None:
         self._count(key, value)
-        super().set_trial_system_attr(trial_id, key, value)
+        super().set_trial_system_attr(trial_id, key, value)  # type: ignore[misc]
 
     def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None:
         self._count(key, value)
-        super().set_trial_user_attr(trial_id, key, value)
+        super().set_trial_user_attr(trial_id, key, value)  # type: ignore[misc]
 
     def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
         self._count(key, value)
-        super().set_study_system_attr(study_id, key, value)
+        super().set_study_system_attr(study_id, key, value)  # type: ignore[misc]
 
     def set_study_user_attr(self, study_id: int, key: str, value: Any) -> None:
         self._count(key, value)
-        super().set_study_user_attr(study_id, key, value)
+        super().set_study_user_attr(study_id, key, value)  # type: ignore[misc]
+
+
+class CountingStorage(AttrWriteCounter, RDBStorage):
+    """Optuna's RDB storage on SQLite, counting every attr write."""
 
 
 def measure(

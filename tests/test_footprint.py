@@ -13,8 +13,9 @@ a table with at most one row per state, so they must not grow with the number of
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import importlib.util
+from pathlib import Path
+from types import ModuleType
 
 import optuna
 from optuna.storages import InMemoryStorage
@@ -47,38 +48,22 @@ def objective(trial: optuna.Trial) -> float:
     return value
 
 
-def attr_bytes(key: str, value: Any) -> int:
-    """Bytes of one attr as Optuna's RDB storage keeps it: the key and the JSON value."""
-    return len(key) + len(json.dumps(value))
+def _load_benchmark() -> ModuleType:
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "footprint.py"
+    spec = importlib.util.spec_from_file_location("footprint_benchmark", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-class CountingStorage(InMemoryStorage):
-    """An in-memory storage that counts every attr write and its bytes (overwrites too)."""
+footprint = _load_benchmark()
+attr_bytes = footprint.attr_bytes
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.n_writes = 0
-        self.written_bytes = 0
 
-    def _count(self, key: str, value: Any) -> None:
-        self.n_writes += 1
-        self.written_bytes += attr_bytes(key, value)
-
-    def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None:
-        self._count(key, value)
-        super().set_trial_system_attr(trial_id, key, value)
-
-    def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None:
-        self._count(key, value)
-        super().set_trial_user_attr(trial_id, key, value)
-
-    def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
-        self._count(key, value)
-        super().set_study_system_attr(study_id, key, value)
-
-    def set_study_user_attr(self, study_id: int, key: str, value: Any) -> None:
-        self._count(key, value)
-        super().set_study_user_attr(study_id, key, value)
+class CountingStorage(footprint.AttrWriteCounter, InMemoryStorage):  # type: ignore[misc]
+    """An in-memory storage that counts every attr write and its bytes (the benchmark's
+    counter, on the storage the tests use)."""
 
 
 class Footprint:
