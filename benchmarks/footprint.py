@@ -31,7 +31,6 @@ import datetime
 import json
 import os
 from pathlib import Path
-import platform
 import shlex
 import sqlite3
 import sys
@@ -39,6 +38,7 @@ import tempfile
 from typing import Any
 import warnings
 
+from _machine import machine
 import optuna
 from optuna.storages import RDBStorage
 
@@ -147,23 +147,6 @@ def measure(
         "written_bytes_per_trial": storage.written_bytes / n_trials,
         "sqlite_bytes": path.stat().st_size,
     }
-
-
-def machine() -> str:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import optuna_rl
-
-    return (
-        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
-        f"optuna {optuna.__version__}, optuna-rl {optuna_rl.__version__}, {platform.platform()}"
-    )
 
 
 def table(rows: list[dict[str, Any]], baseline: str) -> list[str]:

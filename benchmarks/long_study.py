@@ -38,7 +38,6 @@ import csv
 import datetime
 import os
 from pathlib import Path
-import platform
 import pstats
 import shlex
 import sys
@@ -48,6 +47,8 @@ import tracemalloc
 from typing import Any
 import warnings
 
+from _machine import load
+from _machine import machine
 import optuna
 from optuna.samplers import RandomSampler
 
@@ -218,30 +219,6 @@ def profile_windows(
     rows = [(name, early.get(name, 0.0), late[name]) for name in late]
     rows.sort(key=lambda row: row[2] - row[1], reverse=True)
     return rows
-
-
-def machine() -> str:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import optuna_rl
-
-    return (
-        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
-        f"optuna {optuna.__version__}, optuna-rl {optuna_rl.__version__}, {platform.platform()}"
-    )
-
-
-def load() -> str:
-    try:
-        return ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    except OSError:
-        return "unknown"
 
 
 def growth(rows: list[dict[str, Any]], key: str) -> str:

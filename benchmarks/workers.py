@@ -28,7 +28,6 @@ import datetime
 import json
 import os
 from pathlib import Path
-import platform
 import shlex
 import subprocess
 import sys
@@ -36,6 +35,8 @@ import tempfile
 import time
 from typing import Any
 
+from _machine import load
+from _machine import machine
 import optuna
 
 
@@ -145,30 +146,6 @@ def run_configuration(
         "worker_cpu_s": round(sum(r["cpu"] for r in reports), 3),
         "best_value": round(study.best_value, 6),
     }
-
-
-def machine() -> str:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import optuna_rl
-
-    return (
-        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
-        f"optuna {optuna.__version__}, optuna-rl {optuna_rl.__version__}, {platform.platform()}"
-    )
-
-
-def load() -> str:
-    try:
-        return ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    except OSError:
-        return "unknown"
 
 
 def write_report(rows: list[dict[str, Any]], stem: str, started: str, load_before: str) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+import sys
 from types import ModuleType
 
 import optuna
@@ -49,7 +50,10 @@ def objective(trial: optuna.Trial) -> float:
 
 
 def _load_benchmark() -> ModuleType:
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "footprint.py"
+    benchmarks = Path(__file__).resolve().parent.parent / "benchmarks"
+    if str(benchmarks) not in sys.path:
+        sys.path.insert(0, str(benchmarks))  # As when the script runs: its helpers sit beside it.
+    path = benchmarks / "footprint.py"
     spec = importlib.util.spec_from_file_location("footprint_benchmark", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
