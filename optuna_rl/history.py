@@ -229,8 +229,9 @@ class Snapshot(NamedTuple):
     """Number of finished trials with a result (completed or pruned)."""
     n_completed: int
     """Number of completed trials."""
-    completed: list[tuple[int, float]]
-    """``(trial number, signed value)`` of every completed trial, in fold order."""
+    completed_past_prefix: list[tuple[int, float]]
+    """``(trial number, signed value)`` of the completed trials past the folded prefix (the
+    folded ones are :attr:`Replay.completed`)."""
 
 
 class Replay:
@@ -311,7 +312,7 @@ class Replay:
         newest step size recorded by any trial, running ones included."""
         folding = self._folding.copy()
         extra: list[tuple[RankKey, int]] = []
-        completed = list(self.completed)
+        completed: list[tuple[int, float]] = []
         step_size = folding.progress.step_size
         for trial in trials[self._n_folded :]:
             decision = self.decision(trial)
@@ -332,4 +333,5 @@ class Replay:
                 completed.append((trial.number, key[2]))
         ranked = sorted(self.ranks.top(n_top) + extra)[:n_top]
         progress = folding.progress._replace(step_size=step_size)
-        return Snapshot(progress, ranked, len(self.ranks) + len(extra), len(completed), completed)
+        n_completed = self.n_completed + len(completed)
+        return Snapshot(progress, ranked, len(self.ranks) + len(extra), n_completed, completed)

@@ -101,19 +101,19 @@ class _StudyCache:
         self,
         space: SearchSpace,
         trials: Sequence[FrozenTrial],
-        completed: list[tuple[int, float]],
+        completed_past_prefix: list[tuple[int, float]],
         centre: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The completed trials nearest to ``centre``: coordinates and signed values.
 
-        ``completed`` starts with the replay's folded completed trials (append only, so they
-        are scanned once) followed by the few finished past the folded prefix."""
-        n_prefix = self.replay.n_completed
-        for number, value in completed[self.n_scanned : n_prefix]:
+        The replay's folded completed trials only grow, so each is encoded once; the few
+        completed past the folded prefix are added for this call only."""
+        folded = self.replay.completed
+        for number, value in folded[self.n_scanned :]:
             self._add_row(space, trials, number, value, self.rows, self.values)
-        self.n_scanned = n_prefix
+        self.n_scanned = len(folded)
         rows, values = list(self.rows), list(self.values)
-        for number, value in completed[n_prefix:]:
+        for number, value in completed_past_prefix:
             self._add_row(space, trials, number, value, rows, values)
         if not rows:
             return np.zeros((0, space.n_numeric)), np.zeros(0)
@@ -407,7 +407,7 @@ class RLSampler(BaseSampler):
         observed_x, observed_y = np.zeros((0, space.n_numeric)), np.zeros(0)
         if action.move is surrogate_step:
             observed_x, observed_y = cache.observed(
-                space, trials, snapshot.completed, anchor.numeric
+                space, trials, snapshot.completed_past_prefix, anchor.numeric
             )
         proposal_step = step_size
         for _ in range(_MAX_PROPOSALS):
