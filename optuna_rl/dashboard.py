@@ -37,6 +37,7 @@ from optuna.trial import TrialState
 
 from optuna_rl import _attrs
 from optuna_rl import _compat
+from optuna_rl.history import recorded_decision
 from optuna_rl.moves import ACTIONS
 from optuna_rl.moves import available_actions
 from optuna_rl.sampler import RLSampler
@@ -63,8 +64,8 @@ def note_due(trial: FrozenTrial) -> bool:
     """Whether the note is refreshed after ``trial``: a cheap check on the trial alone."""
     if trial.number == 0 or trial.number % NOTE_INTERVAL != 0:
         return False
-    decision = trial.system_attrs.get(_attrs.DECISION_KEY)
-    return isinstance(decision, dict) and isinstance(decision.get("a"), int) and decision["a"] >= 0
+    decision = recorded_decision(trial)
+    return decision is not None and decision.action >= 0
 
 
 def update_policy_note(study: Study, sampler: RLSampler, trial: FrozenTrial) -> None:

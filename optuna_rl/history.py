@@ -35,7 +35,9 @@ from optuna_rl import _attrs
 from optuna_rl._compat import trial_id
 from optuna_rl.agent import Agent
 from optuna_rl.agent import Transition
+from optuna_rl.moves import ACTIONS
 from optuna_rl.moves import INITIAL_STEP_SIZE
+from optuna_rl.state import N_STATES
 from optuna_rl.state import Progress
 from optuna_rl.state import state_index
 
@@ -120,6 +122,18 @@ def _parse_decision(
     if not math.isfinite(decision.step_size) or decision.step_size <= 0.0:
         raise _InvalidDecision(f"step size out of range in {raw!r}")
     return decision
+
+
+def recorded_decision(trial: FrozenTrial) -> Decision | None:
+    """The decision RLSampler recorded on ``trial`` for itself, or ``None`` (none, another
+    version, a copy from another trial, or malformed: views skip those silently; the replay
+    warns about malformed ones)."""
+    try:
+        return _parse_decision(
+            trial.system_attrs.get(_attrs.DECISION_KEY), N_STATES, len(ACTIONS), trial.number
+        )
+    except _InvalidDecision:
+        return None
 
 
 def rank_key(trial: FrozenTrial, sign: float) -> RankKey | None:

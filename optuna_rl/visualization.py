@@ -17,8 +17,7 @@ from optuna.trial import TrialState
 
 from optuna_rl import _attrs
 from optuna_rl.history import Decision
-from optuna_rl.history import _InvalidDecision
-from optuna_rl.history import _parse_decision
+from optuna_rl.history import recorded_decision
 from optuna_rl.moves import ACTIONS
 from optuna_rl.sampler import RLSampler
 from optuna_rl.state import N_STATES
@@ -311,17 +310,11 @@ def _import_plotly() -> ModuleType:
 def _decisions(study: Study) -> list[tuple[FrozenTrial, Decision]]:
     """The trials with a decision RLSampler recorded, in number order; malformed ones are
     skipped (the sampler warns about them when it replays the study)."""
-    found = []
-    for trial in study.get_trials(deepcopy=False):
-        try:
-            decision = _parse_decision(
-                trial.system_attrs.get(_attrs.DECISION_KEY), N_STATES, len(ACTIONS), trial.number
-            )
-        except _InvalidDecision:
-            continue
-        if decision is not None:
-            found.append((trial, decision))
-    return found
+    return [
+        (trial, decision)
+        for trial in study.get_trials(deepcopy=False)
+        if (decision := recorded_decision(trial)) is not None
+    ]
 
 
 def _move_name(decision: Decision) -> str:
