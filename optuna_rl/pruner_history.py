@@ -77,16 +77,24 @@ class CurveReplay:
 
     def state(self, curve: Curve, horizon: int | None = None) -> tuple[int, bool] | None:
         """The state of a running curve at its last report against the folded curves, and
-        whether it is the best there; ``None`` without a reference at that step."""
-        states, is_best = self._states(curve, horizon or self.horizon)
+        whether it is the best there; ``None`` without a reference at that step.
+
+        Only the last two reports matter (the rank now and its change since the report
+        before), so only they are ranked: a check stays O(1) in the number of reports."""
+        states, is_best = self._states(curve, horizon or self.horizon, last=2)
         if len(states) == 0 or states[-1] < 0:
             return None
         return int(states[-1]), bool(is_best[-1])
 
-    def _states(self, curve: Curve, horizon: int) -> tuple[np.ndarray, np.ndarray]:
-        """State index at every report after the warm-up (-1 where nothing ranks against it)."""
+    def _states(
+        self, curve: Curve, horizon: int, last: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """State index at every report after the warm-up (-1 where nothing ranks against it),
+        or at the ``last`` few of them."""
         keep = curve.steps >= self.n_warmup_steps
         steps, values = curve.steps[keep], curve.values[keep]
+        if last is not None:
+            steps, values = steps[-last:], values[-last:]
         ranked = standings(values, steps, self.index)
         quantile = ranked.quantile
         change = np.diff(quantile, prepend=quantile[:1])
