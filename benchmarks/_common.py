@@ -12,6 +12,7 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
 import csv
+import dataclasses
 import datetime
 import multiprocessing
 import os
@@ -198,6 +199,31 @@ class ResultStore:
         if not self.history_path.exists():
             return []
         return [line for line in self.history_path.read_text().splitlines() if line.strip()]
+
+    def run_missing(
+        self,
+        function: Callable[[Any], dict[str, Any]],
+        runs: Sequence[Any],
+        *,
+        jobs: int,
+        description: str,
+        unit: str = "runs",
+        fresh_process: bool = False,
+    ) -> None:
+        """Run the ``runs`` (dataclasses) whose key is not in the CSV yet, in order, appending
+        each row as it finishes, and log the command that added them."""
+        done = self.done_keys()
+        todo = [run for run in runs if self.key_of(dataclasses.asdict(run)) not in done]
+        print(f"{len(todo)} {unit} to do ({len(done)} already in {self.path})", flush=True)
+        run_parallel(
+            function,
+            todo,
+            jobs=jobs,
+            on_result=self.append,
+            description=description,
+            fresh_process=fresh_process,
+        )
+        self.log_command(len(todo))
 
     def append(self, row: dict[str, Any]) -> None:
         """Append one row and flush it to disk (a crash loses at most the run in progress)."""

@@ -59,7 +59,6 @@ from _common import make_sampler
 from _common import mean_ranks
 from _common import quiet
 from _common import report_header
-from _common import run_parallel
 from _common import sampler_order
 from _common import to_markdown
 from _common import win_rates
@@ -400,12 +399,8 @@ def main(argv: list[str] | None = None) -> None:
     limit_threads()
     stem = "hpo_quick" if args.quick else "hpo"
     store = ResultStore(args.out / f"{stem}.csv", COLUMNS, KEY_COLUMNS)
-    done = store.done_keys()
-    todo = [run for run in plan(args) if store.key_of(asdict(run)) not in done]
     if not args.report_only:
-        print(f"{len(todo)} runs to do ({len(done)} already in {store.path})", flush=True)
-        run_parallel(run_one, todo, jobs=args.jobs, on_result=store.append, description="hpo")
-        store.log_command(len(todo))
+        store.run_missing(run_one, plan(args), jobs=args.jobs, description="hpo")
     print(report(store, args.out, stem))
 
 

@@ -49,7 +49,6 @@ from _common import limit_threads
 from _common import make_sampler
 from _common import quiet
 from _common import report_header
-from _common import run_parallel
 from _common import sampler_order
 from _common import to_markdown
 import numpy as np
@@ -352,26 +351,22 @@ def main(argv: list[str] | None = None) -> None:
     stem = "overhead_quick" if args.quick else "overhead"
     checkpoints = [n for n in CHECKPOINTS if n <= args.max_trials]
     store = ResultStore(args.out / f"{stem}.csv", COLUMNS, KEY_COLUMNS)
-    done = store.done_keys()
-    todo = [
+    runs = [
         Run(sampler, seed, mode, args.max_trials, args.time_budget)
         for mode in ("time", "memory")
         for seed in args.seeds
         for sampler in args.samplers
     ]
-    todo = [run for run in todo if store.key_of(asdict(run)) not in done]
-    todo.sort(key=lambda run: run.sampler != "GPSampler")  # the longest passes first
+    runs.sort(key=lambda run: run.sampler != "GPSampler")  # the longest passes first
     if not args.report_only:
-        print(f"{len(todo)} passes to do ({len(done)} already in {store.path})", flush=True)
-        run_parallel(
+        store.run_missing(
             run_one,
-            todo,
+            runs,
             jobs=args.jobs,
-            on_result=store.append,
             description="overhead",
+            unit="passes",
             fresh_process=True,
         )
-        store.log_command(len(todo))
     print(report(store, args.out, stem, checkpoints))
 
 
