@@ -21,6 +21,7 @@ from optuna_rl.curves import PRUNE
 from optuna_rl.curves import Curve
 from optuna_rl.curves import better_ranked_states
 from optuna_rl.curves import describe_state
+from optuna_rl.pruner_history import MIN_STATE_SAMPLES
 from optuna_rl.pruner_history import CurveReplay
 
 
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
 
-_MIN_STATE_SAMPLES = 5
-"""A state must have been seen this many times in completed curves before it may prune."""
 _MAX_TRACKED_TRIALS = 10_000
 """Bound on the trials whose last written decision is remembered (to skip unchanged writes)."""
 
@@ -42,10 +41,7 @@ def _pruning_evidence(q: np.ndarray, visits: np.ndarray, state: int) -> int | No
     """The state, this one or one as well ranked at the same progress and trend, seen often
     enough where pruning has the higher Q-value; ``None`` if there is none."""
     for candidate in reversed(better_ranked_states(state)):
-        if (
-            visits[candidate, PRUNE] >= _MIN_STATE_SAMPLES
-            and q[candidate, PRUNE] > q[candidate, 0]
-        ):
+        if visits[candidate, PRUNE] >= MIN_STATE_SAMPLES and q[candidate, PRUNE] > q[candidate, 0]:
             return candidate
     return None
 
@@ -88,13 +84,16 @@ class RLPruner(BasePruner):
     that rank since the last report into a state. The Q-table over (state, continue/prune) is
     learned off-policy from the completed trials' learning curves, with hindsight: pruning at a
     step would have saved the rest of the run, and would have cost ``1 / top_quantile`` full
-    runs had the trial finished among the best ``top_quantile`` of the completed trials. The
-    table is rebuilt from the study's trials, so workers sharing a storage share the policy.
+    runs had the trial finished among the best ``top_quantile`` of the completed trials. Curves
+    cut short (pruned or failed trials) teach by temporal-difference bootstrapping toward the
+    values of the states they reached next, where completed curves have been at least 5 times.
+    The table is rebuilt from the study's trials, so workers sharing a storage share the policy.
 
     A trial is never pruned before ``n_startup_trials`` trials have completed, before
-    ``n_warmup_steps``, in a state seen fewer than 5 times in completed curves, or while its
-    value is the best at its step. A NaN value is pruned (after the warm-up), as Optuna's
-    :class:`~optuna.pruners.MedianPruner` does. Each decision is written on the trial as the
+    ``n_warmup_steps``, in a state with fewer than 5 samples (unless pruning pays in a state as
+    well ranked at the same progress and trend), or while its value is the best at its step. A
+    NaN value is pruned (after the warm-up), as Optuna's :class:`~optuna.pruners.MedianPruner`
+    does. Each decision is written on the trial as the
     user attr ``rl_pruner`` (state, Q-values and the reason), which optuna-dashboard shows:
     when the decision, its reason or the state changes, and always when the trial is pruned.
 
@@ -192,7 +191,7 @@ class RLPruner(BasePruner):
             reason = "higher Q-value"
         elif evidence is not None:
             reason = f"pruning pays at a better rank: {describe_state(evidence)}"
-        elif samples < _MIN_STATE_SAMPLES:
+        elif samples < MIN_STATE_SAMPLES:
             reason = f"state seen {samples} times, too little evidence"
         else:
             reason = "higher Q-value"

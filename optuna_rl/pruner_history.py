@@ -13,9 +13,16 @@ Both actions are scored, because the curve tells what either would have led to:
 
 So ``Q(s, prune)`` estimates ``-penalty * P(winner | s)`` and ``Q(s, continue)`` the cost of going
 on and then pruning at the best later moment; the policy prunes where a winner is unlikely
-enough to be worth the compute the rest of the run would take. Pruned and failed trials are
-history only (their final value is unknown), like trials of the same study that other pruners
-stopped.
+enough to be worth the compute the rest of the run would take.
+
+Curves cut short (pruned, failed, or completed without a usable value) have no final value,
+yet they are most of the data once the pruner prunes, and the only data on bad early ranks.
+They are learned from by bootstrapping (temporal-difference learning): from each report to the
+next, ``Q(s, prune)`` moves toward ``Q(s', prune)`` (pruning now loses a winner exactly when
+pruning at the next report would) and ``Q(s, continue)`` toward the step's cost plus
+``max_a Q(s', a)``. Only states ``s'`` that completed curves have visited at least
+:data:`MIN_STATE_SAMPLES` times serve as targets, so every estimate stays anchored in observed
+outcomes.
 """
 
 from __future__ import annotations
@@ -38,6 +45,11 @@ from optuna_rl.curves import standings
 from optuna_rl.curves import state_index
 
 
+MIN_STATE_SAMPLES = 5
+"""Visits by completed curves before a state's values count as evidence: to prune a running
+trial there, and as the bootstrap target of curves cut short."""
+
+
 class CurveReplay:
     """The pruning agent and the reference curves, folded from finished trials in order.
 
@@ -56,6 +68,8 @@ class CurveReplay:
         self.index = StepIndex()
         self.finals: list[float] = []
         self.horizon = 0
+        self.completed_visits = np.zeros(N_STATES, dtype=np.int64)
+        """How often completed curves passed through each state."""
 
     @property
     def n_completed(self) -> int:
@@ -71,6 +85,8 @@ class CurveReplay:
             insort(self.finals, final)
             if curve is not None and len(curve):
                 self.horizon = max(self.horizon, curve.last_step)
+        elif curve is not None and len(curve):
+            self._learn_cut_short(curve)
         if curve is not None and len(curve):
             self.curves.append(curve)
             self.index.add(curve)
@@ -113,6 +129,7 @@ class CurveReplay:
         prune_reward = -self.penalty if winner else 0.0
         for j, i in enumerate(known):
             state = int(states[i])
+            self.completed_visits[state] += 1
             self.agent.update(Transition(state, PRUNE, prune_reward, TERMINAL))
             if j + 1 < len(known):
                 nxt = known[j + 1]
@@ -121,3 +138,21 @@ class CurveReplay:
             else:
                 cost = (curve.last_step - steps[i]) / horizon
                 self.agent.update(Transition(state, CONTINUE, -cost, TERMINAL))
+
+    def _learn_cut_short(self, curve: Curve) -> None:
+        """Bootstrap from a curve without a final value, one report to the next (see the module
+        docstring)."""
+        if self.horizon == 0:
+            return
+        horizon = max(self.horizon, curve.last_step)
+        states, _ = self._states(curve, horizon)
+        steps = curve.steps[curve.steps >= self.n_warmup_steps]
+        known = np.flatnonzero(states >= 0)
+        for i, nxt in zip(known[:-1].tolist(), known[1:].tolist(), strict=True):
+            state, next_state = int(states[i]), int(states[nxt])
+            if self.completed_visits[next_state] < MIN_STATE_SAMPLES:
+                continue
+            prune_later = float(self.agent.q[next_state, PRUNE])
+            self.agent.update(Transition(state, PRUNE, prune_later, TERMINAL))
+            cost = (steps[nxt] - steps[i]) / horizon
+            self.agent.update(Transition(state, CONTINUE, -cost, next_state))

@@ -33,7 +33,7 @@ from optuna_rl.curves import N_STATES
 from optuna_rl.curves import PRUNE
 from optuna_rl.curves import Curve
 from optuna_rl.curves import describe_state
-from optuna_rl.pruner import _MIN_STATE_SAMPLES
+from optuna_rl.pruner_history import MIN_STATE_SAMPLES
 from optuna_rl.pruner_history import CurveReplay
 
 
@@ -296,7 +296,7 @@ def test_checks_only_at_interval_steps() -> None:
     assert explanation(trial).startswith("step 8: prune")
 
 
-@pytest.mark.parametrize("n_history", [_MIN_STATE_SAMPLES, _MIN_STATE_SAMPLES + 1])
+@pytest.mark.parametrize("n_history", [MIN_STATE_SAMPLES, MIN_STATE_SAMPLES + 1])
 def test_state_must_be_seen_enough_times_to_prune(n_history: int) -> None:
     # Curves reported at steps 0 and 10 only, each worse than all before it: trial k > 0 visits
     # the state "<10% done, bottom 10%, steady" once, so the state is seen n_history - 1 times.
@@ -318,7 +318,7 @@ def test_state_must_be_seen_enough_times_to_prune(n_history: int) -> None:
     # The learned values favour pruning; only the lack of evidence stops it.
     q_continue, q_prune = replay.agent.q[state]
     assert q_prune > q_continue
-    assert pruned == (samples >= _MIN_STATE_SAMPLES)
+    assert pruned == (samples >= MIN_STATE_SAMPLES)
     if not pruned:
         assert f"continue (state seen {samples} times, too little evidence)" in explanation(trial)
 
@@ -343,7 +343,7 @@ def test_best_at_its_step_is_never_pruned() -> None:
     assert describe_state(state) == ">75% done, top quarter, steady"
     q_continue, q_prune = replay.agent.q[state]
     assert q_prune > q_continue
-    assert replay.agent.visits[state, PRUNE] >= _MIN_STATE_SAMPLES
+    assert replay.agent.visits[state, PRUNE] >= MIN_STATE_SAMPLES
     assert explanation(best).startswith(f"step {step}: continue (best at this step)")
 
     runner_up = study.ask()
@@ -790,3 +790,43 @@ def test_step_index_ranks_as_a_pass_over_all_curves() -> None:
                 len(others),
             )
             assert index.counts(value, step) == expected
+
+
+def _worsening_replay(n_completed: int) -> CurveReplay:
+    """Completed two-report curves, each worse than all before it at both steps."""
+    replay = CurveReplay(top_quantile=0.1, n_warmup_steps=0)
+    for i in range(n_completed):
+        replay.fold(Curve({1: float(i), 2: float(i)}, 1.0), float(i))
+    return replay
+
+
+def test_curve_cut_short_bootstraps_from_anchored_states() -> None:
+    # Curves 2..6 rank last at step 2, so that state has MIN_STATE_SAMPLES completed visits.
+    replay = _worsening_replay(MIN_STATE_SAMPLES + 1)
+    cut_short = Curve({1: 100.0, 2: 100.0}, 1.0)
+    found_first = replay.state(Curve({1: 100.0}, 1.0))
+    found_next = replay.state(cut_short)
+    assert found_first is not None and found_next is not None
+    first, following = found_first[0], found_next[0]
+    assert replay.completed_visits[following] >= MIN_STATE_SAMPLES
+    q_before = replay.agent.q.copy()
+    visits_before = replay.agent.visits.copy()
+    completed_before = replay.completed_visits.copy()
+
+    replay.fold(cut_short, None)
+
+    assert replay.agent.visits[first, PRUNE] == visits_before[first, PRUNE] + 1
+    n = replay.agent.visits[first, PRUNE]
+    expected = q_before[first, PRUNE] + (q_before[following, PRUNE] - q_before[first, PRUNE]) / n
+    assert replay.agent.q[first, PRUNE] == pytest.approx(expected)
+    np.testing.assert_array_equal(replay.completed_visits, completed_before)
+    assert replay.n_completed == MIN_STATE_SAMPLES + 1
+
+
+def test_curve_cut_short_teaches_nothing_without_anchored_states() -> None:
+    replay = _worsening_replay(MIN_STATE_SAMPLES - 1)
+    q_before = replay.agent.q.copy()
+    visits_before = replay.agent.visits.copy()
+    replay.fold(Curve({1: 100.0, 2: 100.0}, 1.0), None)
+    np.testing.assert_array_equal(replay.agent.q, q_before)
+    np.testing.assert_array_equal(replay.agent.visits, visits_before)
