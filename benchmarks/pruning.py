@@ -31,6 +31,12 @@ Metrics, per task, pruner and seed (``n_trials`` trials, horizon ``H``):
 - **winners pruned %**: of the sampled trials whose configuration ends in the pool's top 10 %
   by final value, the share that was pruned (summed over seeds).
 
+**Equal budget** (``--equal-budget``, written to ``pruning_budget.*``): the same, except that
+every study runs trials until it has spent Nop's budget ``B`` epochs, so what a pruner saves buys
+it more trials, as it would a user with a fixed GPU budget (the trial running when the budget
+runs out is stopped there and counts as pruned). Saving is then about 1 for every pruner; best
+final, Δbest and area compare what each found with the same compute.
+
 Run (default 20 seeds of 100 trials; ``--quick``: 2 seeds of 30, writes ``pruning_quick.*``)::
 
     python benchmarks/pruning.py                 # replay the stored pools
@@ -67,6 +73,7 @@ from optuna.pruners import PatientPruner
 from optuna.pruners import SuccessiveHalvingPruner
 from optuna.samplers import RandomSampler
 from optuna.study import StudyDirection
+from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
 from optuna_rl import RLPruner
@@ -197,18 +204,32 @@ class RunResult:
 
 
 def replay_study(
-    pool: CurvePool, pruner: BasePruner, seed: int, n_trials: int
+    pool: CurvePool,
+    pruner: BasePruner,
+    seed: int,
+    n_trials: int,
+    epoch_budget: int | None = None,
 ) -> list[TrialRecord]:
-    """Run one in-memory study that replays ``pool``'s curves under ``pruner``."""
+    """Run one in-memory study that replays ``pool``'s curves under ``pruner``: ``n_trials``
+    trials, or, with ``epoch_budget``, as many trials as start before that many epochs are
+    spent."""
+    spent = 0
 
     def objective(trial: optuna.Trial) -> float:
+        nonlocal spent
         config = trial.suggest_int("config", 0, pool.n_configs - 1)
         curve = pool.curves[config]
         for epoch in range(1, pool.horizon + 1):
+            spent += 1
             trial.report(float(curve[epoch - 1]), epoch)
-            if trial.should_prune():
+            out_of_budget = epoch_budget is not None and spent >= epoch_budget
+            if trial.should_prune() or (out_of_budget and epoch < pool.horizon):
                 raise optuna.TrialPruned()
         return float(curve[-1])
+
+    def stop_at_budget(study: optuna.Study, trial: FrozenTrial) -> None:
+        if epoch_budget is not None and spent >= epoch_budget:
+            study.stop()
 
     direction = StudyDirection.MINIMIZE if pool.sign > 0 else StudyDirection.MAXIMIZE
     # HyperbandPruner assigns brackets by a hash of the study name: fix it for reproducibility.
@@ -218,7 +239,12 @@ def replay_study(
         sampler=RandomSampler(seed=seed),
         pruner=pruner,
     )
-    study.optimize(objective, n_trials=n_trials, catch=())
+    study.optimize(
+        objective,
+        n_trials=n_trials if epoch_budget is None else epoch_budget,
+        catch=(),
+        callbacks=[stop_at_budget],
+    )
     records = []
     for trial in sorted(study.trials, key=lambda t: t.number):
         if trial.state not in (TrialState.COMPLETE, TrialState.PRUNED):
@@ -248,14 +274,20 @@ def anytime_regret(records: Sequence[TrialRecord], pool: CurvePool, budget: int)
     return regret
 
 
-def run_one(pool: CurvePool, pruner_name: str, seed: int, n_trials: int) -> RunResult:
-    """Replay one study and compute its anytime curve over Nop's budget."""
+def run_one(
+    pool: CurvePool, pruner_name: str, seed: int, n_trials: int, equal_budget: bool = False
+) -> RunResult:
+    """Replay one study and compute its anytime curve over Nop's budget ``n_trials * horizon``
+    epochs. With ``equal_budget`` the study runs trials until it has spent that budget (what
+    a pruner saves buys more trials) instead of stopping after ``n_trials`` trials."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    budget = n_trials * pool.horizon
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         pruner = PRUNERS[pruner_name]()
-        records = replay_study(pool, pruner, seed, n_trials)
-    budget = n_trials * pool.horizon
+        records = replay_study(
+            pool, pruner, seed, n_trials, epoch_budget=budget if equal_budget else None
+        )
     return RunResult(
         pool.task, pruner_name, seed, tuple(records), anytime_regret(records, pool, budget)
     )
@@ -319,6 +351,7 @@ def summarise(rows: Sequence[dict[str, object]]) -> list[dict[str, object]]:
                 "task": task,
                 "pruner": pruner,
                 "seeds": len(group),
+                "trials": column("n_trials").mean(),
                 "epochs": column("epochs").mean(),
                 "saving": column("saving").mean(),
                 "pruned_pct": 100.0 * column("n_pruned").sum() / column("n_trials").sum(),
@@ -341,9 +374,9 @@ def _init_worker(pools: dict[str, CurvePool]) -> None:
     _POOLS.update(pools)
 
 
-def _work(job: tuple[str, str, int, int]) -> RunResult:
-    task, pruner_name, seed, n_trials = job
-    return run_one(_POOLS[task], pruner_name, seed, n_trials)
+def _work(job: tuple[str, str, int, int, bool]) -> RunResult:
+    task, pruner_name, seed, n_trials, equal_budget = job
+    return run_one(_POOLS[task], pruner_name, seed, n_trials, equal_budget)
 
 
 def run_all(
@@ -352,11 +385,12 @@ def run_all(
     seeds: Sequence[int],
     n_trials: int,
     processes: int,
+    equal_budget: bool = False,
 ) -> list[RunResult]:
     """Every (task, pruner, seed) study, spread over at most two processes."""
     from tqdm import tqdm
 
-    jobs = [(t, p, s, n_trials) for t in pools for s in seeds for p in pruners]
+    jobs = [(t, p, s, n_trials, equal_budget) for t in pools for s in seeds for p in pruners]
     order = {job[:3]: i for i, job in enumerate(jobs)}
     results: list[RunResult] = []
     with multiprocessing.Pool(min(processes, 2), _init_worker, (pools,)) as workers:
@@ -448,9 +482,9 @@ def write_markdown(
         "",
         "## Results (mean over seeds)",
         "",
-        "| task | pruner | epochs | saving | pruned % | best final | Δbest % | area ± se "
-        "| winners pruned % |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| task | pruner | trials | epochs | saving | pruned % | best final | Δbest % "
+        "| area ± se | winners pruned % |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for task in pools:
         group = [s for s in summary if s["task"] == task]
@@ -460,7 +494,8 @@ def write_markdown(
             if float(str(s["area"])) == best_area:
                 area = f"**{area}**"
             lines.append(
-                f"| {_task_label(task)} | {s['pruner']} | {float(str(s['epochs'])):.0f}"
+                f"| {_task_label(task)} | {s['pruner']} | {float(str(s['trials'])):.0f}"
+                f" | {float(str(s['epochs'])):.0f}"
                 f" | {float(str(s['saving'])):.2f}x | {float(str(s['pruned_pct'])):.1f}"
                 f" | {float(str(s['best_final'])):.4f} | {float(str(s['delta_best_pct'])):+.2f}"
                 f" | {area} | {float(str(s['winners_pruned_pct'])):.1f} |"
@@ -520,6 +555,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--tasks", nargs="+", default=list(TASK_NAMES), choices=TASK_NAMES)
     parser.add_argument("--pruners", nargs="+", default=list(PRUNERS), choices=list(PRUNERS))
     parser.add_argument("--processes", type=int, default=2, help="at most 2")
+    parser.add_argument(
+        "--equal-budget",
+        action="store_true",
+        help="run every study until it has spent Nop's epochs (more trials for pruners that "
+        "save), writing pruning_budget.* (pruning_budget_quick.* with --quick)",
+    )
     parser.add_argument("--out", default=None, help="output name prefix in results/")
     return parser.parse_args(argv)
 
@@ -542,8 +583,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     pools = {t: CurvePool.load(pool_path(t)) for t in args.tasks}
     n_seeds = args.seeds or (2 if args.quick else 20)
     n_trials = args.trials or (30 if args.quick else 100)
-    prefix = args.out or ("pruning_quick" if args.quick else "pruning")
-    results = run_all(pools, args.pruners, range(n_seeds), n_trials, args.processes)
+    default_prefix = "pruning_budget" if args.equal_budget else "pruning"
+    prefix = args.out or (f"{default_prefix}_quick" if args.quick else default_prefix)
+    results = run_all(
+        pools, args.pruners, range(n_seeds), n_trials, args.processes, args.equal_budget
+    )
     rows = run_rows(results, pools)
     summary = summarise(rows)
     write_csv(rows, RESULTS / f"{prefix}.csv")
@@ -551,6 +595,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     plot_anytime(results, pools, png)
     command = "python benchmarks/pruning.py " + " ".join(sys.argv[1:] if argv is None else argv)
     settings = f"{n_seeds} seeds (0..{n_seeds - 1}), {n_trials} trials per study"
+    if args.equal_budget:
+        settings = (
+            f"{n_seeds} seeds (0..{n_seeds - 1}), equal budget: every study runs trials until "
+            f"it has spent Nop's {n_trials} x horizon epochs"
+        )
     write_markdown(summary, pools, RESULTS / f"{prefix}.md", command.strip(), settings, png)
     print((RESULTS / f"{prefix}.md").read_text())
 

@@ -56,6 +56,25 @@ def test_nop_consumes_the_full_budget_and_finds_the_best_it_sampled() -> None:
     assert row["area"] == pytest.approx(result.anytime.mean())
 
 
+def test_equal_budget_spends_nop_budget_and_buys_more_trials_with_savings() -> None:
+    pool = _pool()
+    n_trials = 20
+    results = {
+        name: pruning.run_one(pool, name, seed=2, n_trials=n_trials, equal_budget=True)
+        for name in pruning.PRUNERS
+    }
+    nop = results["Nop"]
+    assert len(nop.records) == n_trials and nop.n_pruned == 0
+    for name, result in results.items():
+        assert result.epochs == n_trials * HORIZON, name
+        configs = [r.config for r in result.records]
+        # Same sampler stream: the first trials meet Nop's configurations in Nop's order.
+        assert configs[:n_trials] == [r.config for r in nop.records][: len(configs)], name
+        if result.n_pruned:
+            assert len(result.records) > n_trials, name
+        assert all(r.epochs == HORIZON for r in result.records if r.final is not None)
+
+
 def test_every_pruner_meets_the_same_configurations_and_spends_no_more_than_nop() -> None:
     pool = _pool()
     results = [pruning.run_one(pool, name, seed=1, n_trials=20) for name in pruning.PRUNERS]
