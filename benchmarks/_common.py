@@ -42,6 +42,17 @@ SAMPLER_NAMES: tuple[str, ...] = (
 )
 """Every sampler the benchmarks compare, in the order tables list them."""
 
+ABLATION_NAMES: tuple[str, ...] = (
+    "RL-uniform-moves",
+    "RL-greedy",
+    "RL-no-prior",
+    "RL-no-surrogate",
+    "RL-surrogate-only",
+    "RL-random-startup",
+)
+"""RLSampler variants with one part removed (``_ablations.py``), accepted wherever a sampler
+name is; listed after Optuna's samplers in tables."""
+
 BASELINE = "RLSampler"
 """The sampler the win-rate summaries are written for."""
 
@@ -73,8 +84,14 @@ def make_sampler(name: str, seed: int) -> BaseSampler:
         "RandomSampler": lambda: optuna.samplers.RandomSampler(seed=seed),
         "QMCSampler": lambda: optuna.samplers.QMCSampler(seed=seed, scramble=True),
     }
+    if name in ABLATION_NAMES:
+        from _ablations import ABLATIONS
+
+        factories[name] = lambda: ABLATIONS[name](seed)
     if name not in factories:
-        raise ValueError(f"Unknown sampler {name!r}; choose from {', '.join(SAMPLER_NAMES)}.")
+        raise ValueError(
+            f"Unknown sampler {name!r}; choose from {', '.join(SAMPLER_NAMES + ABLATION_NAMES)}."
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return factories[name]()
@@ -455,7 +472,7 @@ def add_common_arguments(
         "--samplers",
         nargs="+",
         default=list(SAMPLER_NAMES),
-        choices=SAMPLER_NAMES,
+        choices=SAMPLER_NAMES + ABLATION_NAMES,
         metavar="NAME",
         help=f"samplers to run (default: all of {' '.join(SAMPLER_NAMES)})",
     )
@@ -476,6 +493,6 @@ def add_common_arguments(
 
 
 def sampler_order(names: Iterable[str]) -> list[str]:
-    """``names`` in the order of :data:`SAMPLER_NAMES`."""
+    """``names`` in the order of :data:`SAMPLER_NAMES`, then :data:`ABLATION_NAMES`."""
     present = set(names)
-    return [name for name in SAMPLER_NAMES if name in present]
+    return [name for name in SAMPLER_NAMES + ABLATION_NAMES if name in present]

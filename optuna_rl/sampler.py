@@ -379,6 +379,10 @@ class RLSampler(BaseSampler):
         decision = Decision(-1, -1, False, INITIAL_STEP_SIZE, -1)
         return _Proposal(space.from_unit_cube(u), decision)
 
+    def _allowed_actions(self, n_elites: int, space: SearchSpace) -> np.ndarray:
+        """Mask of the moves the agent may choose now (the benchmarks' ablations narrow it)."""
+        return available_actions(n_elites, space.n_numeric, space.n_categorical)
+
     def _act(
         self,
         cache: _StudyCache,
@@ -391,7 +395,7 @@ class RLSampler(BaseSampler):
     ) -> _Proposal:
         agent = cache.replay.agent
         state = state_index(snapshot.progress)
-        allowed = available_actions(len(elites), space.n_numeric, space.n_categorical)
+        allowed = self._allowed_actions(len(elites), space)
         epsilon = self._epsilon(agent.n_updates)
         action_index, explored = agent.act(state, rng, epsilon, allowed)
         action = ACTIONS[action_index]

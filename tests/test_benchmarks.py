@@ -296,3 +296,36 @@ def test_overhead_run_one_pass(mode: str) -> None:
 def test_overhead_time_budget_stops_a_pass() -> None:
     row = overhead.run_one(overhead.Run("TPESampler", 0, "time", 10_000, 0.0))
     assert row["n_trials"] == 1
+
+
+def _moves_used(sampler_name: str) -> set[str]:
+    study = optuna.create_study(sampler=_common.make_sampler(sampler_name, 0))
+    study.optimize(
+        lambda t: sum((t.suggest_float(f"x{i}", -5, 5) - 1) ** 2 for i in range(2)), n_trials=30
+    )
+    assert len(study.trials) == 30
+    actions = {t.user_attrs.get("rl_action") for t in study.trials}
+    return {a for a in actions if a not in (None, "startup")}
+
+
+def test_ablations_remove_what_they_name() -> None:
+    assert _moves_used("RL-surrogate-only") == {"surrogate"}
+    assert "surrogate" not in _moves_used("RL-no-surrogate")
+    for name in _common.ABLATION_NAMES:
+        assert _moves_used(name), name
+    assert _common.sampler_order(["RL-no-prior", "TPESampler", "RLSampler"]) == [
+        "RLSampler",
+        "TPESampler",
+        "RL-no-prior",
+    ]
+
+
+def test_random_startup_differs_from_sobol_only_in_start_up_points() -> None:
+    def first_points(name: str) -> list[tuple[float, ...]]:
+        study = optuna.create_study(sampler=_common.make_sampler(name, 3))
+        study.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_float("y", 0, 1), 8)
+        return [tuple(t.params.values()) for t in study.trials[1:8]]
+
+    sobol, random = first_points("RLSampler"), first_points("RL-random-startup")
+    assert sobol != random
+    assert all(0.0 <= v <= 1.0 for point in random for v in point)

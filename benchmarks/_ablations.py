@@ -1,0 +1,68 @@
+"""RLSampler with one part removed or replaced, to measure what each part is worth.
+
+Each variant is a sampler name the benchmark scripts accept like Optuna's samplers, e.g.::
+
+    python benchmarks/bbob.py --samplers RLSampler RL-no-surrogate RL-surrogate-only \
+        --out benchmarks/results/ablation
+
+| variant | what changes |
+|---|---|
+| ``RL-uniform-moves`` | no learned choice: a move drawn uniformly every trial (epsilon 1) |
+| ``RL-greedy`` | no exploration: always the move of highest Q-value (epsilon 0) |
+| ``RL-no-prior`` | the Q-table starts at zeros instead of the shipped prior |
+| ``RL-no-surrogate`` | the surrogate (local GP expected improvement) move is never chosen |
+| ``RL-surrogate-only`` | only the surrogate move: local GP Bayesian optimisation, no choice |
+| ``RL-random-startup`` | the start-up trials are uniform random instead of scrambled Sobol' |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from optuna.samplers import BaseSampler
+
+from optuna_rl import RLSampler
+from optuna_rl.moves import ACTIONS
+from optuna_rl.sampler import _Proposal
+from optuna_rl.space import SearchSpace
+from optuna_rl.state import N_STATES
+
+
+class _MaskedRLSampler(RLSampler):
+    """RLSampler restricted to the moves ``keep`` accepts (all moves if none is available)."""
+
+    def __init__(self, keep: Callable[[str], bool], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._keep = np.array([keep(action.name) for action in ACTIONS])
+
+    def _allowed_actions(self, n_elites: int, space: SearchSpace) -> np.ndarray:
+        allowed = super()._allowed_actions(n_elites, space)
+        narrowed = allowed & self._keep
+        return narrowed if narrowed.any() else allowed
+
+
+class _RandomStartupRLSampler(RLSampler):
+    """RLSampler whose start-up trials are uniform random points."""
+
+    def _startup(self, space: SearchSpace, number: int) -> _Proposal:
+        proposal = super()._startup(space, number)
+        rng = np.random.default_rng((self._base_seed, number))
+        u = rng.random(space.n_numeric + space.n_categorical)
+        return proposal._replace(point=space.from_unit_cube(u))
+
+
+ABLATIONS: dict[str, Callable[[int], BaseSampler]] = {
+    "RL-uniform-moves": lambda seed: RLSampler(seed=seed, epsilon_start=1.0, epsilon_end=1.0),
+    "RL-greedy": lambda seed: RLSampler(seed=seed, epsilon_start=0.0, epsilon_end=0.0),
+    "RL-no-prior": lambda seed: RLSampler(
+        seed=seed, initial_q_table=np.zeros((N_STATES, len(ACTIONS)))
+    ),
+    "RL-no-surrogate": lambda seed: _MaskedRLSampler(lambda name: name != "surrogate", seed=seed),
+    "RL-surrogate-only": lambda seed: _MaskedRLSampler(
+        lambda name: name == "surrogate", seed=seed
+    ),
+    "RL-random-startup": lambda seed: _RandomStartupRLSampler(seed=seed),
+}
+"""Variant name -> factory taking the run's seed."""
