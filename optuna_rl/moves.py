@@ -15,6 +15,8 @@ import numpy as np
 
 from optuna_rl.space import Point
 from optuna_rl.surrogate import LocalGP
+from optuna_rl.surrogate import feature_groups
+from optuna_rl.surrogate import features
 from optuna_rl.surrogate import single_threaded_blas
 
 
@@ -33,7 +35,8 @@ class MoveContext(NamedTuple):
     n_choices: np.ndarray
     """Number of choices of each categorical parameter."""
     observed_x: np.ndarray = np.zeros((0, 0))
-    """Numeric coordinates of completed trials near the incumbent, shape ``(n, numeric)``."""
+    """Completed trials near the incumbent, as the surrogate's inputs
+    (:func:`optuna_rl.surrogate.features`), shape ``(n, features)``."""
     observed_y: np.ndarray = np.zeros(0)
     """Their values, smaller is better, on any scale (only their order is used)."""
 
@@ -188,30 +191,48 @@ _N_CANDIDATES = 512
 def surrogate_step(rng: np.random.Generator, anchor: Point, context: MoveContext) -> Point:
     """Model-guided step: the candidate of highest expected improvement under a local GP
     fitted to the nearby completed trials (as TuRBO does in its trust region; Eriksson et al.,
-    2019). Candidates are Gaussian steps around the anchor and the other elites; without
-    enough data this is a Gaussian step."""
+    2019), numeric and categorical parameters alike. Candidates are Gaussian steps around the
+    anchor and the other elites, with categorical values redrawn from the elites as a Gaussian
+    step does, and a quarter of uniform points; without enough data this is a Gaussian step."""
     x, y = context.observed_x, context.observed_y
-    if anchor.numeric.size == 0 or len(y) < anchor.numeric.size + 2:
+    n_num, n_cat = anchor.numeric.size, anchor.categorical.size
+    if n_num + n_cat == 0 or len(y) < n_num + n_cat + 2:
         return gaussian_step(rng, anchor, context)
     with single_threaded_blas():
-        model = LocalGP(x, y)
-        centres = np.array([p.numeric for p in context.elites])
+        model = LocalGP(x, y, feature_groups(n_num, context.n_choices))
         which = np.where(
-            rng.random(_N_CANDIDATES) < 0.75, 0, rng.integers(len(centres), size=_N_CANDIDATES)
+            rng.random(_N_CANDIDATES) < 0.75,
+            0,
+            rng.integers(len(context.elites), size=_N_CANDIDATES),
         )
+        centres = np.array([p.numeric for p in context.elites])
         scales = context.step_size * np.exp(rng.uniform(-1.0, 1.0, size=(_N_CANDIDATES, 1)))
-        noise = rng.standard_normal((_N_CANDIDATES, anchor.numeric.size))
-        candidates = reflect(centres[which] + scales * noise)
+        noise = rng.standard_normal((_N_CANDIDATES, n_num))
+        numeric = reflect(centres[which] + scales * noise)
+        categorical = _mutated_categoricals(rng, which, context)
         n_global = _N_CANDIDATES // 4
-        candidates[:n_global] = rng.random((n_global, anchor.numeric.size))
+        numeric[:n_global] = rng.random((n_global, n_num))
+        for j, n in enumerate(context.n_choices.tolist()):
+            categorical[:n_global, j] = rng.integers(n, size=n_global)
+        candidates = features(numeric, categorical, context.n_choices)
         best = int(np.argmax(model.expected_improvement(candidates)))
-    categorical = _resample_categoricals(
-        rng,
-        context.elites[which[best]].categorical,
-        context,
-        _mutation_probability(context.step_size),
-    )
-    return Point(candidates[best], categorical)
+    return Point(numeric[best], categorical[best])
+
+
+def _mutated_categoricals(
+    rng: np.random.Generator, which: np.ndarray, context: MoveContext
+) -> np.ndarray:
+    """The categorical values of the elites ``which``, each redrawn from the elite frequencies
+    with the probability a Gaussian step of the current size would redraw it."""
+    categorical = np.array([p.categorical for p in context.elites], dtype=np.int64)[which]
+    if categorical.shape[1] == 0:
+        return categorical
+    probability = _mutation_probability(context.step_size)
+    weights = elite_choice_weights(context.elites, context.n_choices)
+    for j, w in enumerate(weights):
+        redraw = rng.random(len(which)) < probability
+        categorical[redraw, j] = rng.choice(len(w), size=int(redraw.sum()), p=w)
+    return categorical
 
 
 def prior_step(rng: np.random.Generator, anchor: Point, context: MoveContext) -> Point:
@@ -232,7 +253,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("recombination", "incumbent", 1.0, recombination_step, 3, True, False),
     Action("categorical", "incumbent", 1.0, categorical_step, 1, False, True),
     Action("restart", "prior", 1.0, prior_step, 1, False, False),
-    Action("surrogate", "incumbent", 1.0, surrogate_step, 1, True, False),
+    Action("surrogate", "incumbent", 1.0, surrogate_step, 1, False, False),
 )
 """The action set, in the order of the agent's action indices. Append only: indices are
 stored on trials."""

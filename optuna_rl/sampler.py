@@ -41,6 +41,7 @@ from optuna_rl.space import SearchSpace
 from optuna_rl.state import N_STATES
 from optuna_rl.state import describe_state
 from optuna_rl.state import state_index
+from optuna_rl.surrogate import features
 
 
 if TYPE_CHECKING:
@@ -67,6 +68,10 @@ _PENDING_TOLERANCE = 0.1
 class _Proposal(NamedTuple):
     point: Point
     decision: Decision
+
+
+def _features(point: Point, space: SearchSpace) -> np.ndarray:
+    return features(point.numeric[None, :], point.categorical[None, :], space.n_choices)[0]
 
 
 class _StudyCache:
@@ -116,9 +121,10 @@ class _StudyCache:
         for number, value in completed_past_prefix:
             self._add_row(space, trials, number, value, rows, values)
         if not rows:
-            return np.zeros((0, space.n_numeric)), np.zeros(0)
+            return np.zeros((0, space.n_numeric + int(space.n_choices.sum()))), np.zeros(0)
         x_all, y_all = np.array(rows), np.array(values)
-        n_near = min(len(y_all), max(_MIN_NEIGHBOURS, _NEIGHBOURS_PER_DIM * space.n_numeric))
+        n_params = space.n_numeric + space.n_categorical
+        n_near = min(len(y_all), max(_MIN_NEIGHBOURS, _NEIGHBOURS_PER_DIM * n_params))
         nearest = np.argsort(((x_all - centre) ** 2).sum(1), kind="stable")[:n_near]
         return x_all[nearest], y_all[nearest]
 
@@ -133,7 +139,7 @@ class _StudyCache:
     ) -> None:
         point = self.point(space, trials, number)
         if point is not None and math.isfinite(value):
-            rows.append(point.numeric)
+            rows.append(_features(point, space))
             values.append(value)
 
 
@@ -408,10 +414,10 @@ class RLSampler(BaseSampler):
             anchor_number = -1
         points = [point for _, point in elites]
         pending = _pending_points(space, trials[cache.replay.n_folded :], trial.number)
-        observed_x, observed_y = np.zeros((0, space.n_numeric)), np.zeros(0)
+        observed_x, observed_y = np.zeros((0, 0)), np.zeros(0)
         if action.move is surrogate_step:
             observed_x, observed_y = cache.observed(
-                space, trials, snapshot.completed_past_prefix, anchor.numeric
+                space, trials, snapshot.completed_past_prefix, _features(anchor, space)
             )
         proposal_step = step_size
         for _ in range(_MAX_PROPOSALS):

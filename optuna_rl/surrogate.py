@@ -3,6 +3,10 @@
 The values are replaced by normal scores of their ranks (a Gaussian copula), so the model is
 the same for any monotone transformation of the objective, as the rewards are; the kernel is
 Matérn 5/2 with one length scale chosen by marginal likelihood from a short grid.
+
+Mixed spaces are modelled on :func:`features`: the numeric coordinates, then each categorical
+parameter one-hot encoded and scaled by ``1/sqrt(2)``, so that two different choices are as far
+apart as the two ends of a numeric range.
 """
 
 from __future__ import annotations
@@ -25,6 +29,26 @@ _ARD_FACTORS = (0.25, 4.0)
 
 
 _BLAS = ThreadpoolController()
+
+
+def features(numeric: np.ndarray, categorical: np.ndarray, n_choices: np.ndarray) -> np.ndarray:
+    """The model's inputs for points given as rows of ``numeric`` (in [0, 1]) and
+    ``categorical`` (choice indices): numeric columns, then the scaled one-hot blocks."""
+    blocks = [np.asarray(numeric, dtype=np.float64)]
+    for j, n in enumerate(n_choices.tolist()):
+        one_hot = np.zeros((len(categorical), n))
+        one_hot[np.arange(len(categorical)), categorical[:, j]] = _ONE_HOT_SCALE
+        blocks.append(one_hot)
+    return np.hstack(blocks)
+
+
+def feature_groups(n_numeric: int, n_choices: np.ndarray) -> np.ndarray:
+    """The parameter each column of :func:`features` belongs to (numeric ones first)."""
+    categorical = np.repeat(np.arange(len(n_choices)), n_choices) + n_numeric
+    return np.concatenate([np.arange(n_numeric), categorical]).astype(np.int64)
+
+
+_ONE_HOT_SCALE = float(np.sqrt(0.5))
 
 
 def single_threaded_blas() -> Any:
@@ -65,23 +89,27 @@ class LocalGP:
     coarse automatic relevance determination, which ill-conditioned objectives need).
 
     Args:
-        x: Observed points, shape ``(n, d)``, in [0, 1].
+        x: Observed points, shape ``(n, d)``, in [0, 1] (see :func:`features`).
         y: Observed values, shape ``(n,)``; smaller is better; any scale.
+        groups: The parameter each column belongs to (see :func:`feature_groups`); a
+            parameter's columns share one length scale. By default each column is a parameter.
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+    def __init__(self, x: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None) -> None:
         self.z = normal_scores(y)
-        d = x.shape[1]
+        if groups is None:
+            groups = np.arange(x.shape[1])
+        n_params = int(groups.max()) + 1 if len(groups) else 0
         best = None
         for length_scale in _LENGTH_SCALES:
-            fit = self._fit(x, np.full(d, length_scale * np.sqrt(d)))
+            fit = self._fit(x, np.full(x.shape[1], length_scale * np.sqrt(n_params)))
             if best is None or fit[0] > best[0]:
                 best = fit
         assert best is not None
-        for j in range(d):
+        for j in range(n_params):
             for factor in _ARD_FACTORS:
                 scales = best[1].copy()
-                scales[j] *= factor
+                scales[groups == j] *= factor
                 fit = self._fit(x, scales)
                 if fit[0] > best[0]:
                     best = fit

@@ -26,6 +26,9 @@ from optuna_rl.moves import available_actions
 from optuna_rl.moves import reflect
 from optuna_rl.space import Point
 from optuna_rl.space import SearchSpace
+from optuna_rl.surrogate import LocalGP
+from optuna_rl.surrogate import feature_groups
+from optuna_rl.surrogate import features
 
 
 PROPERTY_SETTINGS = settings(max_examples=80, deadline=None)
@@ -335,6 +338,17 @@ def test_every_move_decodes_to_valid_params(
     if data.draw(st.booleans()):
         elites[-1] = elites[0]  # Duplicate elites happen (e.g. on coarse grids).
     rng = np.random.default_rng(seed)
+    # Completed trials for the surrogate move, enough to fit its model (or none).
+    n_observed = data.draw(st.sampled_from([0, space.n_numeric + space.n_categorical + 2, 30]))
+    observed = [_random_point(data.draw, space) for _ in range(n_observed)]
+    observed_x = features(
+        np.array([p.numeric for p in observed]).reshape(n_observed, space.n_numeric),
+        np.array([p.categorical for p in observed], dtype=np.int64).reshape(
+            n_observed, space.n_categorical
+        ),
+        space.n_choices,
+    )
+    observed_y = rng.standard_normal(n_observed)
     allowed = available_actions(n_elites, space.n_numeric, space.n_categorical)
     assert allowed.any()
     for index, action in enumerate(ACTIONS):
@@ -352,7 +366,7 @@ def test_every_move_decodes_to_valid_params(
             if action.anchor == "elite"
             else (elites[0])
         )
-        context = MoveContext(list(elites), step_size, space.n_choices)
+        context = MoveContext(list(elites), step_size, space.n_choices, observed_x, observed_y)
         before = [(p.numeric.copy(), p.categorical.copy()) for p in elites]
         point = action.move(rng, anchor, context)
         # Moves are pure: neither the anchor nor the elites change.
@@ -389,3 +403,52 @@ def test_move_on_the_bounds_stays_inside(action: Any) -> None:
         point = action.move(rng, corners[0], context)
         assert_valid_point(space, point)
         assert_valid_params(space, space.decode(point))
+
+
+# ---------------------------------------------------------------------------------------------
+# The surrogate move in mixed spaces
+# ---------------------------------------------------------------------------------------------
+
+
+def test_features_put_two_choices_as_far_apart_as_a_numeric_range() -> None:
+    n_choices = np.array([3, 2])
+    x = features(np.array([[0.0], [1.0], [0.0]]), np.array([[0, 1], [0, 1], [2, 1]]), n_choices)
+    assert x.shape == (3, 1 + 3 + 2)
+    np.testing.assert_array_equal(feature_groups(1, n_choices), [0, 1, 1, 1, 2, 2])
+    assert np.linalg.norm(x[0] - x[1]) == pytest.approx(1.0)  # numeric ends
+    assert np.linalg.norm(x[0] - x[2]) == pytest.approx(1.0)  # another choice
+
+
+def test_surrogate_move_finds_the_good_choice_in_a_categorical_space() -> None:
+    # Two categorical parameters; choice 2 of the first is what matters. The good choice has
+    # been seen only with other values of the second parameter: the model must generalise.
+    n_choices = np.array([4, 4])
+    rng = np.random.default_rng(0)
+    seen = [(a, b) for a in range(4) for b in range(4) if not (a == 2 and b in (0, 1))]
+    seen = [seen[i] for i in rng.permutation(len(seen))[:10]] + [(2, 2), (2, 3)]
+    categorical = np.array(seen, dtype=np.int64)
+    y = np.where(categorical[:, 0] == 2, 0.0, 1.0) + 0.1 * categorical[:, 1]
+    x = features(np.zeros((len(y), 0)), categorical, n_choices)
+    worst = Point(np.zeros(0), categorical[int(np.argmax(y))])
+    elites = [worst]  # An anchor far from the good choice: only the model can find it.
+    picks = []
+    for seed in range(20):
+        context = MoveContext(elites, 0.1, n_choices, x, y)
+        point = ACTIONS[[a.name for a in ACTIONS].index("surrogate")].move(
+            np.random.default_rng(seed), worst, context
+        )
+        picks.append(tuple(point.categorical.tolist()))
+    assert sum(a == 2 for a, _ in picks) >= 16, picks
+    assert not any(pick in seen for pick in picks)  # The model knows what it has seen.
+
+
+def test_grouped_length_scales_move_together() -> None:
+    rng = np.random.default_rng(1)
+    categorical = rng.integers(3, size=(25, 1))
+    numeric = rng.random((25, 2))
+    y = numeric[:, 0] + (categorical[:, 0] == 1)
+    n_choices = np.array([3])
+    model = LocalGP(features(numeric, categorical, n_choices), y, feature_groups(2, n_choices))
+    scales = model.length_scales
+    assert scales[2] == scales[3] == scales[4]
+    assert scales[0] < scales[1]  # The numeric parameter that matters is the relevant one.
