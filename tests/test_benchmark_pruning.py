@@ -169,3 +169,23 @@ def test_a_replay_is_reproducible_under_every_pruner() -> None:
         first, second = (pruning.run_one(pool, name, seed=5, n_trials=15) for _ in range(2))
         assert first.records == second.records
         np.testing.assert_array_equal(first.anytime, second.anytime)
+
+
+def test_frontier_replays_the_benchmark_draws_and_scores_rules() -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import pruning_frontier as frontier
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    pool = _pool()
+    nop = pruning.run_one(pool, "Nop", seed=4, n_trials=15)
+    np.testing.assert_array_equal(frontier.draws(pool, 4, 15), [r.config for r in nop.records])
+    # These curves never cross: keeping the better half at epoch 1 saves epochs and never
+    # loses the best configuration.
+    scores = frontier.score_all(pool, seeds=[0, 1], n_trials=30)
+    halving = next(s for s in scores if s.rule.rungs == ((0, 0.5),))
+    assert halving.saving > 1.2
+    assert halving.delta_best_pct == 0.0
+    best_saving, _ = frontier.frontier(scores)
+    assert best_saving is not None and best_saving.saving >= halving.saving
+    assert best_saving.delta_best_pct >= frontier.LOSS_LIMIT_PCT
