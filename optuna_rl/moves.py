@@ -39,6 +39,9 @@ class MoveContext(NamedTuple):
     (:func:`optuna_rl.surrogate.features`), shape ``(n, features)``."""
     observed_y: np.ndarray = np.zeros(0)
     """Their values, smaller is better, on any scale (only their order is used)."""
+    snap_numeric: Callable[[np.ndarray], np.ndarray] | None = None
+    """Moves rows of numeric coordinates onto the int and step grids, where a trial would
+    evaluate them (:meth:`optuna_rl.space.SearchSpace.snap_numeric`)."""
 
 
 Move = Callable[[np.random.Generator, Point, MoveContext], Point]
@@ -214,6 +217,10 @@ def surrogate_step(rng: np.random.Generator, anchor: Point, context: MoveContext
         numeric[:n_global] = rng.random((n_global, n_num))
         for j, n in enumerate(context.n_choices.tolist()):
             categorical[:n_global, j] = rng.integers(n, size=n_global)
+        if context.snap_numeric is not None:
+            # Score each candidate where it would be evaluated: on a grid, many candidates
+            # share a point, and an evaluated one has no improvement left to expect.
+            numeric = context.snap_numeric(numeric)
         candidates = features(numeric, categorical, context.n_choices)
         best = int(np.argmax(model.expected_improvement(candidates)))
     return Point(numeric[best], categorical[best])

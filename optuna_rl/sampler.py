@@ -421,7 +421,14 @@ class RLSampler(BaseSampler):
             )
         proposal_step = step_size
         for _ in range(_MAX_PROPOSALS):
-            context = MoveContext(points, proposal_step, space.n_choices, observed_x, observed_y)
+            context = MoveContext(
+                points,
+                proposal_step,
+                space.n_choices,
+                observed_x,
+                observed_y,
+                space.snap_numeric,
+            )
             point = space.snap(action.move(rng, anchor, context))
             if not _is_duplicate(point, points, 0.0) and not _is_duplicate(
                 point, pending, _PENDING_TOLERANCE * step_size

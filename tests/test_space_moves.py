@@ -24,6 +24,7 @@ from optuna_rl.moves import MIN_STEP_SIZE
 from optuna_rl.moves import MoveContext
 from optuna_rl.moves import available_actions
 from optuna_rl.moves import reflect
+from optuna_rl.space import MAX_SNAP_LEVELS
 from optuna_rl.space import Point
 from optuna_rl.space import SearchSpace
 from optuna_rl.surrogate import LocalGP
@@ -305,6 +306,44 @@ def test_reflect_examples() -> None:
         reflect(np.array([-0.25, 1.25, 2.5, -1.5, 3.0, 0.0, 1.0])),
         [0.25, 0.75, 0.5, 0.5, 1.0, 0.0, 1.0],
     )
+
+
+@PROPERTY_SETTINGS
+@given(data=st.data())
+def test_snap_numeric_puts_candidates_where_snap_puts_them(data: st.DataObject) -> None:
+    space = SearchSpace(data.draw(search_spaces()))
+    points = [_random_point(data.draw, space) for _ in range(5)]
+    rows = np.array([p.numeric for p in points]).reshape(5, space.n_numeric)
+    snapped = space.snap_numeric(rows)
+    assert snapped.shape == rows.shape
+    np.testing.assert_array_equal(space.snap_numeric(snapped), snapped)  # Idempotent.
+    fine = space.snap_numeric(np.linspace(0, 1, 4001)[:, None] * np.ones((1, space.n_numeric)))
+    for point, row in zip(points, snapped, strict=True):
+        exact = space.snap(point).numeric
+        for j, name in enumerate(space.numeric_names):
+            dist = space.distributions[name]
+            grid = isinstance(dist, IntDistribution) or dist.step is not None
+            if not grid or len(space_moves_grid(dist)) > MAX_SNAP_LEVELS:
+                assert row[j] == point.numeric[j]  # Continuous: left alone.
+                continue
+            levels = np.unique(fine[:, j])
+            position = int(np.argmin(np.abs(levels - exact[j])))
+            assert abs(levels[position] - exact[j]) < 1e-9  # snap's point is a grid level.
+            neighbours = levels[max(0, position - 1) : position + 2]
+            distance = np.abs(neighbours - point.numeric[j])
+            at_tie = np.ptp(np.sort(distance)[:2]) < 1e-9 if len(distance) > 1 else False
+            if dist.log or at_tie:
+                # Log grids round in value space, and float grids round a tie to even: the
+                # same grid point, or the neighbour on the other side of the boundary.
+                assert np.min(np.abs(neighbours - row[j])) < 1e-12
+            else:
+                assert row[j] == pytest.approx(exact[j], abs=1e-12)  # Linear grid: exact.
+
+
+def space_moves_grid(dist: BaseDistribution) -> list[float]:
+    assert isinstance(dist, (IntDistribution, FloatDistribution))
+    step = 1 if dist.step is None else dist.step
+    return list(np.arange(dist.low, dist.high + step / 2, step))
 
 
 # ---------------------------------------------------------------------------------------------
