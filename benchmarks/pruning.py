@@ -91,6 +91,8 @@ PRUNERS: dict[str, Callable[[], BasePruner]] = {
     "Hyperband": HyperbandPruner,
     "Patient(Median, 2)": lambda: PatientPruner(MedianPruner(), patience=2),
     "RLPruner": RLPruner,
+    # The risk knob turned toward safety, to show the trade-off it offers.
+    "RLPruner(top_quantile=0.3)": lambda: RLPruner(top_quantile=0.3),
 }
 
 
