@@ -8,6 +8,7 @@ choice indices and have moves of their own.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import NamedTuple
@@ -159,27 +160,15 @@ class SearchSpace:
 
     def _grid_levels(self) -> list[tuple[int, np.ndarray]]:
         """``(numeric column, encoded grid points, ascending)`` of each grid parameter."""
-        if self._levels is not None:
-            return self._levels
-        grids = {}
-        for j, name in enumerate(self.numeric_names):
-            values = _grid(self.distributions[name])
-            if values is not None:
-                grids[j] = values
-        self._levels = []
-        if grids and self._transform is not None:
-            # Encode level k of every grid parameter at once: one transform per level.
-            n_levels = max(len(values) for values in grids.values())
-            encoded = np.zeros((n_levels, self.n_numeric))
-            for k in range(n_levels):
-                params: dict[str, Any] = {}
-                for j, name in enumerate(self.numeric_names):
-                    dist = self.distributions[name]
-                    assert isinstance(dist, (FloatDistribution, IntDistribution))
-                    values = grids.get(j)
-                    params[name] = dist.low if values is None else values[min(k, len(values) - 1)]
-                encoded[k] = np.clip(self._transform.transform(params), 0.0, 1.0)
-            self._levels = [(j, encoded[: len(values), j]) for j, values in grids.items()]
+        if self._levels is None:
+            self._levels = []
+            for j, name in enumerate(self.numeric_names):
+                dist = self.distributions[name]
+                assert isinstance(dist, (FloatDistribution, IntDistribution))
+                key = (type(dist).__name__, dist.low, dist.high, dist.step, dist.log)
+                levels = _encoded_grid(key)
+                if levels is not None:
+                    self._levels.append((j, levels))
         return self._levels
 
     def from_unit_cube(self, u: np.ndarray) -> Point:
@@ -194,6 +183,27 @@ class SearchSpace:
 MAX_SNAP_LEVELS = 1024
 """Grids with more points than this are treated as continuous by
 :meth:`SearchSpace.snap_numeric`."""
+
+
+@functools.lru_cache(maxsize=256)
+def _encoded_grid(key: tuple[str, float, float, float | None, bool]) -> np.ndarray | None:
+    """The grid points of an int or ``step`` distribution, ``(class name, low, high, step,
+    log)``, encoded in [0, 1] as :meth:`SearchSpace.encode` encodes them; ``None`` if it is
+    continuous or has more than :data:`MAX_SNAP_LEVELS` points. Cached: a study asks for the
+    same few distributions at every trial."""
+    kind, low, high, step, log = key
+    dist: FloatDistribution | IntDistribution
+    if kind == "IntDistribution":
+        dist = IntDistribution(int(low), int(high), log=log, step=int(step or 1))
+    else:
+        dist = FloatDistribution(low, high, log=log, step=step)
+    values = _grid(dist)
+    if values is None:
+        return None
+    transform = SearchSpaceTransform(
+        {"x": dist}, transform_log=True, transform_step=True, transform_0_1=True
+    )
+    return np.array([np.clip(transform.transform({"x": v})[0], 0.0, 1.0) for v in values])
 
 
 def _grid(dist: BaseDistribution) -> list[int] | list[float] | None:
