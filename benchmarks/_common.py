@@ -203,13 +203,15 @@ class ResultStore:
         """The log of the commands that added runs: ``<csv stem>_commands.txt``."""
         return self.path.with_name(f"{self.path.stem}_commands.txt")
 
-    def log_command(self, n_runs: int) -> None:
-        """Record that this process's command added ``n_runs`` runs (nothing if none)."""
+    def log_command(self, n_runs: int, source: str | None = None) -> None:
+        """Record that this process's command added ``n_runs`` runs (nothing if none), made by
+        the code ``source`` (:func:`source_version` when the runs started)."""
         if n_runs <= 0:
             return
         now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+        source = source or source_version()
         with self.history_path.open("a") as handle:
-            handle.write(f"{now}, {n_runs} runs, {source_version()}, `{command_line()}`\n")
+            handle.write(f"{now}, {n_runs} runs, {source}, `{command_line()}`\n")
 
     def history(self) -> list[str]:
         """The lines written by :meth:`log_command`, oldest first."""
@@ -229,6 +231,9 @@ class ResultStore:
     ) -> None:
         """Run the ``runs`` (dataclasses) whose key is not in the CSV yet, in order, appending
         each row as it finishes, and log the command that added them."""
+        # Taken before the runs: their code is already imported, and edits of the work tree
+        # made while they run do not change it.
+        source = source_version()
         done = self.done_keys()
         todo = [run for run in runs if self.key_of(dataclasses.asdict(run)) not in done]
         print(f"{len(todo)} {unit} to do ({len(done)} already in {self.path})", flush=True)
@@ -240,7 +245,7 @@ class ResultStore:
             description=description,
             fresh_process=fresh_process,
         )
-        self.log_command(len(todo))
+        self.log_command(len(todo), source)
 
     def append(self, row: dict[str, Any]) -> None:
         """Append one row and flush it to disk (a crash loses at most the run in progress)."""
@@ -389,14 +394,24 @@ def machine_info() -> dict[str, str]:
 
 
 def source_version() -> str:
-    """The git commit of the code that ran, with ``+changes`` if the work tree differed."""
+    """The git commit of the code that runs, with ``+changes`` if the package or the benchmark
+    scripts differ from it in the work tree (results files do not count)."""
     root = Path(__file__).resolve().parent.parent
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
         ).stdout.strip()
         changed = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                "optuna_rl",
+                "benchmarks",
+                ":!benchmarks/results",
+            ],
             cwd=root,
             capture_output=True,
             text=True,
