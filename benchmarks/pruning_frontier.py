@@ -106,7 +106,9 @@ def simulate(signed: np.ndarray, rule: Rule) -> tuple[int, float]:
 
 
 def rules(horizon: int) -> list[Rule]:
-    steps = sorted({0, 1, 2, 3, 4, horizon // 4 - 1, horizon // 2 - 1})
+    candidates = {0, 1, 2, 3, 4, horizon // 4 - 1, horizon // 2 - 1}
+    # Rungs before the last epoch: a rule at the last one would only stop finished trials.
+    steps = sorted(k for k in candidates if 0 <= k < horizon - 1)
     one = [Rule(((k, keep),)) for k in steps for keep in KEEP_FRACTIONS]
     two = [
         Rule(((k1, f1), (k2, f2)))
@@ -126,7 +128,7 @@ def score_all(pool: CurvePool, seeds: Sequence[int], n_trials: int) -> list[Scor
         for run, (nop_spent, nop_best) in zip(runs, nop, strict=True):
             spent, best = simulate(run, rule)
             savings.append(nop_spent / spent)
-            deltas.append(100.0 * (nop_best - best) / abs(nop_best))
+            deltas.append(100.0 * (nop_best - best) / max(abs(nop_best), 1e-12))
         scores.append(Score(rule, float(np.mean(savings)), float(np.mean(deltas))))
     return scores
 

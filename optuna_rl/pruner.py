@@ -90,10 +90,10 @@ class RLPruner(BasePruner):
     The table is rebuilt from the study's trials, so workers sharing a storage share the policy.
 
     A trial is never pruned before ``n_startup_trials`` trials have completed, before
-    ``n_warmup_steps``, in a state with fewer than 5 samples (unless pruning pays in a state as
-    well ranked at the same progress and trend), or while its value is the best at its step. A
-    NaN value is pruned (after the warm-up), as Optuna's :class:`~optuna.pruners.MedianPruner`
-    does. Each decision is written on the trial as the
+    ``n_warmup_steps``, in a state with fewer than 5 samples, completed or bootstrapped (unless
+    pruning pays in a state as well ranked at the same progress and trend), or while its value
+    is the best at its step. A NaN value is pruned (after the warm-up), as Optuna's
+    :class:`~optuna.pruners.MedianPruner` does. Each decision is written on the trial as the
     user attr ``rl_pruner`` (state, Q-values and the reason), which optuna-dashboard shows:
     when the decision, its reason or the state changes, and always when the trial is pruned.
 

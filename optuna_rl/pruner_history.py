@@ -21,8 +21,9 @@ They are learned from by bootstrapping (temporal-difference learning): from each
 next, ``Q(s, prune)`` moves toward ``Q(s', prune)`` (pruning now loses a winner exactly when
 pruning at the next report would) and ``Q(s, continue)`` toward the step's cost plus
 ``max_a Q(s', a)``. Only states ``s'`` that completed curves have visited at least
-:data:`MIN_STATE_SAMPLES` times serve as targets, so every estimate stays anchored in observed
-outcomes.
+:data:`MIN_STATE_SAMPLES` times serve as targets (though their values, too, may have been moved
+by other curves cut short); states that completed curves never reach (bad ranks, once the
+pruner prunes them) learn only this way.
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ from optuna_rl.curves import state_index
 
 
 MIN_STATE_SAMPLES = 5
-"""Visits by completed curves before a state's values count as evidence: to prune a running
-trial there, and as the bootstrap target of curves cut short."""
+"""Samples a state needs before its values count as evidence. To prune a running trial there,
+any samples count (completed curves' and bootstrapped ones); to serve as the bootstrap target
+of curves cut short, only visits by completed curves do."""
 
 
 class CurveReplay:

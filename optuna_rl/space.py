@@ -165,8 +165,7 @@ class SearchSpace:
             for j, name in enumerate(self.numeric_names):
                 dist = self.distributions[name]
                 assert isinstance(dist, (FloatDistribution, IntDistribution))
-                key = (type(dist).__name__, dist.low, dist.high, dist.step, dist.log)
-                levels = _encoded_grid(key)
+                levels = _encoded_grid(dist)
                 if levels is not None:
                     self._levels.append((j, levels))
         return self._levels
@@ -186,24 +185,20 @@ MAX_SNAP_LEVELS = 1024
 
 
 @functools.lru_cache(maxsize=256)
-def _encoded_grid(key: tuple[str, float, float, float | None, bool]) -> np.ndarray | None:
-    """The grid points of an int or ``step`` distribution, ``(class name, low, high, step,
-    log)``, encoded in [0, 1] as :meth:`SearchSpace.encode` encodes them; ``None`` if it is
-    continuous or has more than :data:`MAX_SNAP_LEVELS` points. Cached: a study asks for the
-    same few distributions at every trial."""
-    kind, low, high, step, log = key
-    dist: FloatDistribution | IntDistribution
-    if kind == "IntDistribution":
-        dist = IntDistribution(int(low), int(high), log=log, step=int(step or 1))
-    else:
-        dist = FloatDistribution(low, high, log=log, step=step)
+def _encoded_grid(dist: FloatDistribution | IntDistribution) -> np.ndarray | None:
+    """The grid points of an int or ``step`` distribution, encoded in [0, 1] as
+    :meth:`SearchSpace.encode` encodes them (read-only); ``None`` if it is continuous or has
+    more than :data:`MAX_SNAP_LEVELS` points. Cached by distribution (Optuna's distributions
+    hash by their fields): a study asks for the same few at every trial."""
     values = _grid(dist)
     if values is None:
         return None
     transform = SearchSpaceTransform(
         {"x": dist}, transform_log=True, transform_step=True, transform_0_1=True
     )
-    return np.array([np.clip(transform.transform({"x": v})[0], 0.0, 1.0) for v in values])
+    levels = np.array([np.clip(transform.transform({"x": v})[0], 0.0, 1.0) for v in values])
+    levels.setflags(write=False)
+    return levels
 
 
 def _grid(dist: BaseDistribution) -> list[int] | list[float] | None:

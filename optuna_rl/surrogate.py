@@ -23,7 +23,8 @@ from threadpoolctl import ThreadpoolController
 
 _NOISE = 1e-4
 _LENGTH_SCALES = (0.05, 0.1, 0.2, 0.4, 0.8)
-"""Candidate shared length scales, multiplied by sqrt(dimension) (distances grow with it)."""
+"""Candidate shared length scales, multiplied by sqrt(number of parameters) (distances grow
+with it)."""
 _ARD_FACTORS = (0.25, 4.0)
 """Multiples of one dimension's length scale tried in the relevance pass."""
 

@@ -188,4 +188,3 @@ def test_frontier_replays_the_benchmark_draws_and_scores_rules() -> None:
     assert halving.delta_best_pct == 0.0
     best_saving, _ = frontier.frontier(scores)
     assert best_saving is not None and best_saving.saving >= halving.saving
-    assert best_saving.delta_best_pct >= frontier.LOSS_LIMIT_PCT

@@ -311,6 +311,12 @@ def _moves_used(sampler_name: str) -> set[str]:
 def test_ablations_remove_what_they_name() -> None:
     assert _moves_used("RL-surrogate-only") == {"surrogate"}
     assert "surrogate" not in _moves_used("RL-no-surrogate")
+    samplers = {name: _common.make_sampler(name, 0) for name in _common.ABLATION_NAMES}
+    assert not np.any(samplers["RL-no-prior"]._initial_q)
+    assert np.any(_common.make_sampler("RLSampler", 0)._initial_q)  # The shipped prior.
+    for name, epsilon in (("RL-uniform-moves", 1.0), ("RL-greedy", 0.0)):
+        schedule = samplers[name]._epsilon
+        assert schedule(0) == schedule(10**6) == epsilon, name
     for name in _common.ABLATION_NAMES:
         assert _moves_used(name), name
     assert _common.sampler_order(["RL-no-prior", "TPESampler", "RLSampler"]) == [

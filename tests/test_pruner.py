@@ -29,6 +29,7 @@ import pytest
 from optuna_rl import RLPruner
 from optuna_rl import RLSampler
 from optuna_rl._attrs import USER_PRUNER
+from optuna_rl.curves import CONTINUE
 from optuna_rl.curves import N_STATES
 from optuna_rl.curves import PRUNE
 from optuna_rl.curves import Curve
@@ -819,6 +820,12 @@ def test_curve_cut_short_bootstraps_from_anchored_states() -> None:
     n = replay.agent.visits[first, PRUNE]
     expected = q_before[first, PRUNE] + (q_before[following, PRUNE] - q_before[first, PRUNE]) / n
     assert replay.agent.q[first, PRUNE] == pytest.approx(expected)
+    # Continuing costs the step (half of a two-step run) and leads to the next state's best.
+    assert replay.agent.visits[first, CONTINUE] == visits_before[first, CONTINUE] + 1
+    n = replay.agent.visits[first, CONTINUE]
+    target = -0.5 + q_before[following].max()
+    expected = q_before[first, CONTINUE] + (target - q_before[first, CONTINUE]) / n
+    assert replay.agent.q[first, CONTINUE] == pytest.approx(expected)
     np.testing.assert_array_equal(replay.completed_visits, completed_before)
     assert replay.n_completed == MIN_STATE_SAMPLES + 1
 

@@ -317,7 +317,6 @@ def test_snap_numeric_puts_candidates_where_snap_puts_them(data: st.DataObject) 
     snapped = space.snap_numeric(rows)
     assert snapped.shape == rows.shape
     np.testing.assert_array_equal(space.snap_numeric(snapped), snapped)  # Idempotent.
-    fine = space.snap_numeric(np.linspace(0, 1, 4001)[:, None] * np.ones((1, space.n_numeric)))
     for point, row in zip(points, snapped, strict=True):
         exact = space.snap(point).numeric
         for j, name in enumerate(space.numeric_names):
@@ -326,24 +325,31 @@ def test_snap_numeric_puts_candidates_where_snap_puts_them(data: st.DataObject) 
             if not grid or len(space_moves_grid(dist)) > MAX_SNAP_LEVELS:
                 assert row[j] == point.numeric[j]  # Continuous: left alone.
                 continue
-            levels = np.unique(fine[:, j])
+            # Every grid point, encoded one by one as the trial's parameters are.
+            alone = SearchSpace({name: dist})
+            levels = np.array([alone.encode({name: v}).numeric[0] for v in space_moves_grid(dist)])
+            assert np.min(np.abs(levels - row[j])) < 1e-12  # A grid point of the space.
             position = int(np.argmin(np.abs(levels - exact[j])))
-            assert abs(levels[position] - exact[j]) < 1e-9  # snap's point is a grid level.
-            neighbours = levels[max(0, position - 1) : position + 2]
-            distance = np.abs(neighbours - point.numeric[j])
-            at_tie = np.ptp(np.sort(distance)[:2]) < 1e-9 if len(distance) > 1 else False
+            assert abs(levels[position] - exact[j]) < 1e-12  # snap's point, the same grid.
+            distance = np.abs(levels - point.numeric[j])
+            nearest_two = np.sort(distance)[:2]
+            at_tie = len(nearest_two) == 2 and nearest_two[1] - nearest_two[0] < 1e-9
             if dist.log or at_tie:
-                # Log grids round in value space, and float grids round a tie to even: the
-                # same grid point, or the neighbour on the other side of the boundary.
-                assert np.min(np.abs(neighbours - row[j])) < 1e-12
+                # Log grids round in value space and float grids round a tie to even: the same
+                # grid point as snap, or the one next to it across the boundary.
+                assert abs(int(np.argmin(np.abs(levels - row[j]))) - position) <= 1
             else:
                 assert row[j] == pytest.approx(exact[j], abs=1e-12)  # Linear grid: exact.
 
 
-def space_moves_grid(dist: BaseDistribution) -> list[float]:
+def space_moves_grid(dist: BaseDistribution) -> list[Any]:
+    """The values of an int or step distribution, as Python numbers of its type."""
     assert isinstance(dist, (IntDistribution, FloatDistribution))
-    step = 1 if dist.step is None else dist.step
-    return list(np.arange(dist.low, dist.high + step / 2, step))
+    if isinstance(dist, IntDistribution):
+        return list(range(dist.low, dist.high + 1, dist.step))
+    assert dist.step is not None
+    n = int(round((dist.high - dist.low) / dist.step)) + 1
+    return [min(dist.high, dist.low + k * dist.step) for k in range(n)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -405,7 +411,9 @@ def test_every_move_decodes_to_valid_params(
             if action.anchor == "elite"
             else (elites[0])
         )
-        context = MoveContext(list(elites), step_size, space.n_choices, observed_x, observed_y)
+        context = MoveContext(
+            list(elites), step_size, space.n_choices, observed_x, observed_y, space.snap_numeric
+        )
         before = [(p.numeric.copy(), p.categorical.copy()) for p in elites]
         point = action.move(rng, anchor, context)
         # Moves are pure: neither the anchor nor the elites change.
