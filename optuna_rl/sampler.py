@@ -55,8 +55,11 @@ if TYPE_CHECKING:
 
 _logger = optuna.logging.get_logger(__name__)
 
+_RESTART_INDEX = next(i for i, action in enumerate(ACTIONS) if action.name == "restart")
+_RESTART = ACTIONS[_RESTART_INDEX]
 _MAX_PROPOSALS = 8
-"""Proposals tried before a move gives up avoiding duplicates and returns its last one."""
+"""Proposals a move gets to avoid duplicates; then as many restarts, then the last proposal
+stands (the space may have no unevaluated configuration left)."""
 _MIN_NEIGHBOURS = 120
 _NEIGHBOURS_PER_DIM = 8
 """The model-guided move fits the completed trials nearest to its anchor: this many per numeric
@@ -86,12 +89,36 @@ class _StudyCache:
         self.rows: list[np.ndarray] = []
         self.values: list[float] = []
         self.n_scanned = 0
+        self.evaluated: set[bytes] = set()
+        self.n_evaluated = 0
 
     def use_space(self, space: SearchSpace) -> None:
         key = repr(sorted(space.distributions.items()))
         if key != self.space_key:
             self.space_key, self.points = key, {}
             self.rows, self.values, self.n_scanned = [], [], 0
+            self.evaluated, self.n_evaluated = set(), 0
+
+    def evaluated_points(
+        self,
+        space: SearchSpace,
+        trials: Sequence[FrozenTrial],
+        completed_past_prefix: list[tuple[int, float]],
+    ) -> tuple[set[bytes], set[bytes]]:
+        """The :func:`_point_key` of every completed trial: those of the folded prefix (kept,
+        and extended as it grows) and those of the few completed past it (for this call)."""
+        folded = self.replay.completed
+        for number, _ in folded[self.n_evaluated :]:
+            point = self.point(space, trials, number)
+            if point is not None:
+                self.evaluated.add(_point_key(point))
+        self.n_evaluated = len(folded)
+        past = {
+            _point_key(point)
+            for number, _ in completed_past_prefix
+            if (point := self.point(space, trials, number)) is not None
+        }
+        return self.evaluated, past
 
     def point(
         self, space: SearchSpace, trials: Sequence[FrozenTrial], number: int
@@ -419,7 +446,22 @@ class RLSampler(BaseSampler):
             observed_x, observed_y = cache.observed(
                 space, trials, snapshot.completed_past_prefix, _features(anchor, space)
             )
+        evaluated, evaluated_past = cache.evaluated_points(
+            space, trials, snapshot.completed_past_prefix
+        )
         proposal_step = step_size
+        growth = (1.0 / step_size) ** (1.0 / (_MAX_PROPOSALS - 1))
+
+        def is_new(point: Point) -> bool:
+            # Never again a configuration a trial has completed (on int, step and categorical
+            # grids, moves often land on one), nor one close to a running trial's.
+            key = _point_key(point)
+            return (
+                key not in evaluated
+                and key not in evaluated_past
+                and not _is_duplicate(point, pending, _PENDING_TOLERANCE * step_size)
+            )
+
         for _ in range(_MAX_PROPOSALS):
             context = MoveContext(
                 points,
@@ -430,11 +472,20 @@ class RLSampler(BaseSampler):
                 space.snap_numeric,
             )
             point = space.snap(action.move(rng, anchor, context))
-            if not _is_duplicate(point, points, 0.0) and not _is_duplicate(
-                point, pending, _PENDING_TOLERANCE * step_size
-            ):
+            if is_new(point):
                 break
-            proposal_step = min(1.0, 1.5 * proposal_step)
+            # Grow the step (by at least 1.5) so that the last attempt is a full-size step: with
+            # a tiny step a categorical value would hardly ever change.
+            proposal_step = min(1.0, proposal_step * max(1.5, growth))
+        else:
+            # The move keeps landing on evaluated configurations (moves built from the elites
+            # repeat once the elites agree): restart from a uniform point instead, and record
+            # that, so the agent learns from what was done.
+            for _ in range(_MAX_PROPOSALS):
+                point = space.snap(_RESTART.move(rng, anchor, context))
+                if is_new(point):
+                    action_index, anchor_number = _RESTART_INDEX, -1
+                    break
         decision = Decision(state, action_index, explored, step_size, anchor_number)
         return _Proposal(point, decision)
 
@@ -506,6 +557,11 @@ def _pending_points(
         for t in trials
         if t.state == TrialState.RUNNING and t.number != own_number and space.contains(t.params)
     ]
+
+
+def _point_key(point: Point) -> bytes:
+    """Equal for equal snapped points: encoding the same parameters gives the same floats."""
+    return point.numeric.tobytes() + b"|" + point.categorical.astype(np.int64).tobytes()
 
 
 def _is_duplicate(point: Point, others: list[Point], tolerance: float) -> bool:

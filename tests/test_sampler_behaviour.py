@@ -200,6 +200,27 @@ def test_surrogate_move_serves_an_all_categorical_space() -> None:
     assert all(t.params[f"op{i}"] in ops for t in study.trials for i in range(4))
 
 
+@pytest.mark.parametrize("seed", [0, 3])
+def test_agent_does_not_repeat_a_completed_configuration(seed: int) -> None:
+    # 100 configurations on grids; the optimum is found early, after which moves built from
+    # the elites keep landing on evaluated points unless the sampler steers away.
+    def objective(trial: Trial) -> float:
+        a = trial.suggest_int("a", 0, 4)
+        b = trial.suggest_categorical("b", ["x", "y", "z", "w"])
+        c = trial.suggest_float("c", 0.0, 1.0, step=0.25)
+        return (a - 2) ** 2 + (b != "z") + abs(c - 0.5)
+
+    study = optuna.create_study(sampler=RLSampler(seed=seed))
+    study.optimize(objective, n_trials=50)
+    assert study.best_value == 0.0
+    seen: set[tuple[Any, ...]] = set()
+    for t in study.trials:
+        key = tuple(sorted(t.params.items()))
+        if t.user_attrs.get("rl_action") not in (None, "startup"):
+            assert key not in seen, (t.number, t.user_attrs["rl_action"])
+        seen.add(key)
+
+
 def test_categorical_with_true_and_one_among_choices() -> None:
     # Optuna stores ``True`` as the index of ``1`` (documented limitation), so only membership
     # by equality can be asserted; the sampler must cope with such choices.
