@@ -123,11 +123,16 @@ class CurveReplay:
             states[i] = state_index(float(fraction), float(quantile[i]), delta)
         return states, ranked.is_best
 
-    def _learn(self, curve: Curve, winner: bool) -> None:
+    def _episode(self, curve: Curve) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+        """A finished curve as an episode: the horizon, the state and step of each report after
+        the warm-up, and the indices of the reports that have a state."""
         horizon = max(self.horizon, curve.last_step)
         states, _ = self._states(curve, horizon)
         steps = curve.steps[curve.steps >= self.n_warmup_steps]
-        known = np.flatnonzero(states >= 0)
+        return horizon, states, steps, np.flatnonzero(states >= 0)
+
+    def _learn(self, curve: Curve, winner: bool) -> None:
+        horizon, states, steps, known = self._episode(curve)
         prune_reward = -self.penalty if winner else 0.0
         for j, i in enumerate(known):
             state = int(states[i])
@@ -146,10 +151,7 @@ class CurveReplay:
         docstring)."""
         if self.horizon == 0:
             return
-        horizon = max(self.horizon, curve.last_step)
-        states, _ = self._states(curve, horizon)
-        steps = curve.steps[curve.steps >= self.n_warmup_steps]
-        known = np.flatnonzero(states >= 0)
+        horizon, states, steps, known = self._episode(curve)
         for i, nxt in zip(known[:-1].tolist(), known[1:].tolist(), strict=True):
             state, next_state = int(states[i]), int(states[nxt])
             if self.completed_visits[next_state] < MIN_STATE_SAMPLES:

@@ -80,7 +80,8 @@ def _features(point: Point, space: SearchSpace) -> np.ndarray:
 class _StudyCache:
     """What the sampler caches of one study: the replay, and the trials encoded in the current
     search space (encoding is the costly part of reading them), with the coordinates and values
-    of the completed ones in fold order. All of it is rebuilt from the trials when missing."""
+    of the completed ones in fold order and the keys of their points. All of it is rebuilt from
+    the trials when missing."""
 
     def __init__(self, replay: Replay) -> None:
         self.replay = replay
@@ -90,14 +91,13 @@ class _StudyCache:
         self.values: list[float] = []
         self.n_scanned = 0
         self.evaluated: set[bytes] = set()
-        self.n_evaluated = 0
 
     def use_space(self, space: SearchSpace) -> None:
         key = repr(sorted(space.distributions.items()))
         if key != self.space_key:
             self.space_key, self.points = key, {}
             self.rows, self.values, self.n_scanned = [], [], 0
-            self.evaluated, self.n_evaluated = set(), 0
+            self.evaluated = set()
 
     def evaluated_points(
         self,
@@ -107,12 +107,7 @@ class _StudyCache:
     ) -> tuple[set[bytes], set[bytes]]:
         """The :func:`_point_key` of every completed trial: those of the folded prefix (kept,
         and extended as it grows) and those of the few completed past it (for this call)."""
-        folded = self.replay.completed
-        for number, _ in folded[self.n_evaluated :]:
-            point = self.point(space, trials, number)
-            if point is not None:
-                self.evaluated.add(_point_key(point))
-        self.n_evaluated = len(folded)
+        self._scan(space, trials)
         past = {
             _point_key(point)
             for number, _ in completed_past_prefix
@@ -140,10 +135,7 @@ class _StudyCache:
 
         The replay's folded completed trials only grow, so each is encoded once; the few
         completed past the folded prefix are added for this call only."""
-        folded = self.replay.completed
-        for number, value in folded[self.n_scanned :]:
-            self._add_row(space, trials, number, value, self.rows, self.values)
-        self.n_scanned = len(folded)
+        self._scan(space, trials)
         rows, values = list(self.rows), list(self.values)
         for number, value in completed_past_prefix:
             self._add_row(space, trials, number, value, rows, values)
@@ -154,6 +146,19 @@ class _StudyCache:
         n_near = min(len(y_all), max(_MIN_NEIGHBOURS, _NEIGHBOURS_PER_DIM * n_params))
         nearest = np.argsort(((x_all - centre) ** 2).sum(1), kind="stable")[:n_near]
         return x_all[nearest], y_all[nearest]
+
+    def _scan(self, space: SearchSpace, trials: Sequence[FrozenTrial]) -> None:
+        """Take in the replay's newly folded completed trials (that list only grows, so each
+        is encoded once): the key of its point, and its features and value if finite."""
+        folded = self.replay.completed
+        for number, value in folded[self.n_scanned :]:
+            point = self.point(space, trials, number)
+            if point is not None:
+                self.evaluated.add(_point_key(point))
+                if math.isfinite(value):
+                    self.rows.append(_features(point, space))
+                    self.values.append(value)
+        self.n_scanned = len(folded)
 
     def _add_row(
         self,
