@@ -88,7 +88,16 @@ def screenshot(chromium: str, url: str, out: Path, size: tuple[int, int]) -> Non
         ]
         subprocess.run(command, capture_output=True, timeout=120, check=True)
     shrink(out)
-    print(f"{out.relative_to(ROOT)}: {out.stat().st_size // 1000} KB", flush=True)
+    print(f"{shown_path(out)}: {out.stat().st_size // 1000} KB", flush=True)
+
+
+def shown_path(path: Path) -> str:
+    """``path`` relative to the repository when it is inside it (short messages), else as
+    given: ``--out`` may name any folder."""
+    resolved = path.resolve()
+    if resolved.is_relative_to(ROOT):
+        return str(resolved.relative_to(ROOT))
+    return str(path)
 
 
 def shrink(path: Path) -> None:
@@ -165,13 +174,28 @@ def make_demo_study(workdir: Path, n_trials: int) -> tuple[str, str]:
     return storage, "digits-mlp"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--storage", help="an existing study's storage URL (default: a new demo)")
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """The module docstring as written (it has command lines), and each option's default."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    parser.add_argument(
+        "--storage", help="an existing study's storage URL; without it, a new demo study"
+    )
     parser.add_argument("--study-name", help="with --storage: the study to show")
     parser.add_argument("--n-trials", type=int, default=50, help="trials of the demo study")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "docs" / "images",
+        help="folder for the PNG files, created if missing; may be outside the repository",
+    )
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     chromium = find_chromium()
     args.out.mkdir(parents=True, exist_ok=True)
 

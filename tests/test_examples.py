@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 from optuna_dashboard import get_note
+import pytest
 
 from optuna_rl import _attrs
 
@@ -28,6 +30,23 @@ def run_example(name: str, cwd: Path, *args: str) -> str:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def option_help(help_text: str) -> dict[str, str]:
+    """Each option's help text in an argparse ``--help`` output, by its longest name."""
+    options: dict[str, str] = {}
+    name = None
+    for line in help_text.split("\noptions:\n", 1)[1].splitlines():
+        if not line.strip():
+            break
+        if line.startswith("  -"):
+            invocation, _, text = line.strip().partition("  ")
+            name = max(invocation.split(", "), key=len).split()[0]
+            options[name] = text.strip()
+        elif line.startswith("   ") and name is not None:
+            # The help text wraps, or starts on the next line after a long invocation.
+            options[name] = f"{options[name]} {line.strip()}".strip()
+    return options
 
 
 def agent_moves(study: optuna.Study) -> list[int]:
@@ -116,3 +135,30 @@ def test_multi_worker_shares_a_journal_file_between_two_processes(tmp_path: Path
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 4
     assert sorted(t.number for t in study.trials) == [0, 1, 2, 3]
     assert all(0.0 <= t.value <= 1.0 for t in study.trials)
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in EXAMPLES.glob("*.py")))
+def test_help_describes_the_example_and_every_option_with_its_default(
+    name: str, tmp_path: Path
+) -> None:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        # Wide enough that argparse wraps little; the parsing below copes with wrapping anyway.
+        env={**os.environ, "COLUMNS": "150"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert not list(tmp_path.iterdir()), "--help must not run the example"
+    docstring = (EXAMPLES / name).read_text().split('"""')[1]
+    summary = " ".join(docstring.split("\n\n")[0].split())
+    assert summary in " ".join(result.stdout.split())
+    options = option_help(result.stdout)
+    assert "--help" in options and "--n-trials" in options
+    for option, text in options.items():
+        if option == "--help":
+            continue
+        assert text, f"{name} {option} has no help text"
+        assert "(default: " in text, f"{name} {option} does not show its default"
