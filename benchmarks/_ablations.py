@@ -24,10 +24,11 @@ import numpy as np
 from optuna.samplers import BaseSampler
 
 from optuna_rl import RLSampler
-from optuna_rl.moves import ACTIONS
-from optuna_rl.sampler import _Proposal
-from optuna_rl.space import SearchSpace
-from optuna_rl.state import N_STATES
+from optuna_rl.sampling.design import SobolDesign
+from optuna_rl.sampling.moves import ACTIONS
+from optuna_rl.sampling.policy import Proposal
+from optuna_rl.sampling.space import NormalisedSpace
+from optuna_rl.sampling.state import N_STATES
 
 
 class _MaskedRLSampler(RLSampler):
@@ -37,7 +38,7 @@ class _MaskedRLSampler(RLSampler):
         super().__init__(**kwargs)
         self._keep = np.array([keep(action.name) for action in ACTIONS])
 
-    def _allowed_actions(self, n_elites: int, space: SearchSpace) -> np.ndarray:
+    def _allowed_actions(self, n_elites: int, space: NormalisedSpace) -> np.ndarray:
         allowed = super()._allowed_actions(n_elites, space)
         narrowed = allowed & self._keep
         return narrowed if narrowed.any() else allowed
@@ -46,8 +47,8 @@ class _MaskedRLSampler(RLSampler):
 class _RandomStartupRLSampler(RLSampler):
     """RLSampler whose start-up trials are uniform random points."""
 
-    def _startup(self, space: SearchSpace, number: int) -> _Proposal:
-        proposal = super()._startup(space, number)
+    def _startup(self, design: SobolDesign, space: NormalisedSpace, number: int) -> Proposal:
+        proposal = super()._startup(design, space, number)
         rng = np.random.default_rng((self._base_seed, number))
         u = rng.random(space.n_numeric + space.n_categorical)
         return proposal._replace(point=space.from_unit_cube(u))

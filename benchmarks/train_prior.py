@@ -28,10 +28,10 @@ import numpy as np
 import optuna
 
 from optuna_rl import RLSampler
-from optuna_rl.moves import ACTIONS
-from optuna_rl.prior import PRIOR_FILE
-from optuna_rl.prior import prior_document
-from optuna_rl.state import N_STATES
+from optuna_rl.sampling.moves import ACTIONS
+from optuna_rl.sampling.prior import PRIOR_FILE
+from optuna_rl.sampling.prior import prior_document
+from optuna_rl.sampling.state import N_STATES
 
 
 FAMILIES = ("ellipsoid", "bumps", "waves", "banana", "abs", "slope")

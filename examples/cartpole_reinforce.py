@@ -139,10 +139,20 @@ def objective(trial: optuna.Trial, episodes: int = EPISODES) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-trials", type=int, default=30)
-    parser.add_argument("--episodes", type=int, default=EPISODES)
-    parser.add_argument("--storage", default=STORAGE)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--n-trials", type=int, default=30, help="trials to run, added to the study if it exists"
+    )
+    parser.add_argument(
+        "--episodes",
+        type=int,
+        default=EPISODES,
+        help="training episodes per trial; RLPruner waits for the first fifth",
+    )
+    parser.add_argument("--storage", default=STORAGE, help="Optuna storage URL of the study")
     args = parser.parse_args()
 
     study = optuna.create_study(

@@ -77,11 +77,21 @@ def objective(trial: optuna.Trial, epochs: int = EPOCHS) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-history", type=int, default=30, help="trials TPESampler runs first")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--n-history",
+        type=int,
+        default=30,
+        help="trials the study has from TPESampler first; only the missing ones are run",
+    )
     parser.add_argument("--n-trials", type=int, default=30, help="trials RLSampler runs then")
-    parser.add_argument("--epochs", type=int, default=EPOCHS)
-    parser.add_argument("--storage", default=STORAGE)
+    parser.add_argument(
+        "--epochs", type=int, default=EPOCHS, help="training epochs per trial, one report each"
+    )
+    parser.add_argument("--storage", default=STORAGE, help="Optuna storage URL of the study")
     args = parser.parse_args()
 
     def run(trial: optuna.Trial) -> float:

@@ -161,15 +161,29 @@ def launch(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-workers", type=int, default=2)
-    parser.add_argument(
-        "--n-trials", type=int, default=40, help="in total (per worker with --worker)"
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--epochs", type=int, default=EPOCHS)
-    parser.add_argument("--storage", help="an RDB URL, e.g. postgresql://user:pw@host/db")
-    parser.add_argument("--journal-file", default=JOURNAL_FILE, help="used without --storage")
-    parser.add_argument("--worker", type=int, help="run as this worker instead of launching")
+    parser.add_argument(
+        "--n-workers", type=int, default=2, help="worker processes to launch on this machine"
+    )
+    parser.add_argument(
+        "--n-trials", type=int, default=40, help="trials in total, or per worker with --worker"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=EPOCHS, help="training epochs per trial, one report each"
+    )
+    parser.add_argument(
+        "--storage",
+        help="an RDB URL, e.g. postgresql://user:pw@host/db; without it, --journal-file",
+    )
+    parser.add_argument(
+        "--journal-file", default=JOURNAL_FILE, help="Journal storage file, used without --storage"
+    )
+    parser.add_argument(
+        "--worker", type=int, help="run as this worker (its index) instead of launching workers"
+    )
     args = parser.parse_args()
     if args.worker is None:
         launch(args)

@@ -21,6 +21,7 @@ from torch import nn
 
 from optuna_rl import RLPruner
 from optuna_rl import RLSampler
+from optuna_rl.dashboard import PolicyNoteCallback
 from optuna_rl.dashboard import write_policy_note
 
 
@@ -91,10 +92,17 @@ def objective(trial: optuna.Trial, epochs: int = EPOCHS) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-trials", type=int, default=40)
-    parser.add_argument("--epochs", type=int, default=EPOCHS)
-    parser.add_argument("--storage", default=STORAGE)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--n-trials", type=int, default=40, help="trials to run, added to the study if it exists"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=EPOCHS, help="training epochs per trial, one report each"
+    )
+    parser.add_argument("--storage", default=STORAGE, help="Optuna storage URL of the study")
     args = parser.parse_args()
 
     study = optuna.create_study(
@@ -109,9 +117,10 @@ def main() -> None:
         lambda trial: objective(trial, args.epochs),
         n_trials=args.n_trials,
         show_progress_bar=True,
+        # Keeps the learned policy in the study's note on optuna-dashboard, every 10 trials.
+        callbacks=[PolicyNoteCallback()],
     )
-    # The sampler refreshes its policy summary in the study's note every 10 trials; this writes
-    # the final one (a no-op without optuna-dashboard installed).
+    # The final policy (a no-op without optuna-dashboard installed).
     write_policy_note(study)
 
     best = study.best_trial

@@ -1,11 +1,18 @@
-"""Every attribute key optuna-rl writes on a trial, and the layout of what is stored there.
+"""Every attribute key optuna-rl writes on a trial or a study, and the layout of what is
+stored there.
 
-System attrs are the truth the agent is rebuilt from; user attrs are a readable copy for
+System attrs are the truth the agents are rebuilt from; user attrs are a readable copy for
 optuna-dashboard, which shows user attrs but not system attrs. Nothing is ever read back from
 user attrs.
 """
 
 from __future__ import annotations
+
+import math
+from typing import Any
+
+from optuna_rl.sampling.results import STARTUP
+from optuna_rl.sampling.results import Decision
 
 
 FORMAT_VERSION = 1
@@ -14,7 +21,8 @@ FORMAT_VERSION = 1
 PREFIX = "rl:"
 
 DECISION_KEY = PREFIX + "decision"
-"""System attr written by :class:`~optuna_rl.RLSampler` when it samples a trial.
+"""System attr written by :class:`~optuna_rl.RLSampler` when it samples a trial's parameters
+(start-up design or agent; not when the independent sampler or ``enqueue_trial`` chose them).
 
 Layout (a JSON object, kept small because it is written on every trial)::
 
@@ -23,19 +31,68 @@ Layout (a JSON object, kept small because it is written on every trial)::
      "a": 3,            # action index it took (-1 for a start-up trial)
      "e": 0,            # 1 if the action was an exploration step, else 0
      "k": 0.05,         # step size in the normalised space after the action
-     "n": 12,           # number of the anchor trial, or -1 (prior, start-up design)
+     "n": 12,           # number of the anchor trial, or -1 (a restart, the start-up design)
      "t": 40}           # number of the trial it was written on; a copy on another trial
                         # (Optuna's retry callbacks copy system attrs) is ignored
 """
+
+
+class InvalidDecision(ValueError):
+    """A decision of this format version that is malformed (a corrupted storage)."""
+
+
+def decision_attr(decision: Decision, number: int | None = None) -> dict[str, Any]:
+    """The stored form of ``decision``, to be written on trial ``number`` (without the number,
+    the decision is read as its own wherever it is written)."""
+    attr: dict[str, Any] = {
+        "v": FORMAT_VERSION,
+        "s": decision.state,
+        "a": decision.action,
+        "e": int(decision.explored),
+        "k": decision.step_size,
+        "n": decision.anchor,
+    }
+    if number is not None:
+        attr["t"] = number
+    return attr
+
+
+def parse_decision(raw: Any, number: int, n_states: int, n_actions: int) -> Decision | None:
+    """The decision stored on trial ``number``; ``None`` if there is none, it is of another
+    version, or it names another trial: Optuna's retry callbacks copy a failed trial's system
+    attrs onto its retry, which is history (its parameters were not the agent's move for it).
+
+    Raises:
+        InvalidDecision: If it is of this version but malformed.
+    """
+    if not isinstance(raw, dict) or raw.get("v") != FORMAT_VERSION:
+        return None
+    if "t" in raw and raw["t"] != number:
+        return None
+    try:
+        decision = Decision(
+            int(raw["s"]), int(raw["a"]), bool(raw["e"]), float(raw["k"]), int(raw["n"])
+        )
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise InvalidDecision(str(exc)) from exc
+    in_range = -1 <= decision.state < n_states and STARTUP <= decision.action < n_actions
+    if not in_range or (decision.state < 0) != (decision.action < 0):
+        raise InvalidDecision(f"state or action out of range in {raw!r}")
+    if not math.isfinite(decision.step_size) or decision.step_size <= 0.0:
+        raise InvalidDecision(f"step size out of range in {raw!r}")
+    return decision
+
 
 USER_STATE = "rl_state"
 """User attr: the state the agent saw, in words (e.g. ``improving, step large, last good``)."""
 
 USER_ACTION = "rl_action"
-"""User attr: the name of the move the agent chose (e.g. ``shrink``, ``startup``)."""
+"""User attr: who chose the trial's parameters: the name of the agent's move (e.g.
+``shrink``), ``startup`` (the start-up design), ``independent`` (no relative search space yet:
+the independent sampler) or ``enqueued`` (values fixed by ``study.enqueue_trial``)."""
 
 USER_ANCHOR = "rl_anchor_trial"
-"""User attr: number of the trial the move started from; absent for prior or start-up moves."""
+"""User attr: number of the trial the move started from; absent for restarts and start-up."""
 
 USER_STEP = "rl_step_size"
 """User attr: step size in the normalised [0, 1] space after the action (a float, sortable)."""

@@ -14,6 +14,7 @@ from optuna.samplers._lazy_random_state import LazyRandomState
 if TYPE_CHECKING:
     from collections.abc import Container
 
+    from optuna.distributions import BaseDistribution
     from optuna.storages import BaseStorage
     from optuna.study import Study
     from optuna.trial import FrozenTrial
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INDEPENDENT_SAMPLING_WARNING_TEMPLATE",
+    "distribution_contains",
+    "fixed_param_names",
     "JSONSerializable",
     "LazyRandomState",
     "SearchSpaceTransform",
@@ -77,3 +80,18 @@ def trial_id(trial: FrozenTrial) -> int:
 
 def is_multi_objective(study: Study) -> bool:
     return study._is_multi_objective()
+
+
+def distribution_contains(distribution: BaseDistribution, value: object) -> bool:
+    """Whether the external ``value`` lies in ``distribution`` (a value of another type does
+    not)."""
+    try:
+        return bool(distribution._contains(distribution.to_internal_repr(value)))
+    except (ValueError, TypeError):
+        return False
+
+
+def fixed_param_names(trial: FrozenTrial) -> set[str]:
+    """The parameters ``study.enqueue_trial`` fixed on ``trial`` (Optuna keeps them in the
+    ``fixed_params`` system attr; ``suggest_*`` returns them without asking the sampler)."""
+    return set(trial.system_attrs.get("fixed_params", {}))

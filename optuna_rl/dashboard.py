@@ -3,13 +3,14 @@
 optuna-dashboard shows a study's note (Markdown) on the study's Note page.
 :func:`write_policy_note` writes there a small table of the sampler's agent's policy (per state:
 how often it was visited, the greedy move, its Q-value and how often that move was taken there)
-and of how often each move was taken. Only the section between two invisible markers
-(:data:`optuna_rl._attrs.NOTE_BEGIN` and :data:`~optuna_rl._attrs.NOTE_END`) is ours; the rest
-of the note is kept.
+and of how often each move was taken. Only the section between two invisible markers (see
+``NOTE_BEGIN`` and ``NOTE_END`` in the package's attribute declarations) is ours; the rest of the
+note is kept.
 
-:class:`~optuna_rl.RLSampler` refreshes the section from ``after_trial`` on every
-:data:`NOTE_INTERVAL`-th trial the agent chose, not on every trial: each write is a few storage
-round trips. optuna-dashboard is an optional dependency; without it nothing is written.
+Writing the note is the user's choice: pass :class:`PolicyNoteCallback` to
+``study.optimize(callbacks=...)`` to refresh it every few trials while the study runs, or call
+:func:`write_policy_note` when you like. optuna-dashboard is an optional dependency; without it
+nothing is written.
 
 Example:
 
@@ -17,11 +18,16 @@ Example:
 
         import optuna
         from optuna_rl import RLSampler
+        from optuna_rl.dashboard import PolicyNoteCallback
         from optuna_rl.dashboard import write_policy_note
 
         sampler = RLSampler(seed=0)
         study = optuna.create_study(sampler=sampler, storage="sqlite:///study.db")
-        study.optimize(lambda t: t.suggest_float("x", -5, 5) ** 2, n_trials=60)
+        study.optimize(
+            lambda t: t.suggest_float("x", -5, 5) ** 2,
+            n_trials=60,
+            callbacks=[PolicyNoteCallback()],
+        )
         write_policy_note(study, sampler)  # the final policy, not the one of trial 50
 """
 
@@ -37,11 +43,12 @@ from optuna.trial import TrialState
 
 from optuna_rl import _attrs
 from optuna_rl import _compat
-from optuna_rl.history import recorded_decision
-from optuna_rl.moves import ACTIONS
-from optuna_rl.moves import available_actions
+from optuna_rl._trials import recorded_decision
+from optuna_rl._validation import check_int
 from optuna_rl.sampler import RLSampler
-from optuna_rl.state import describe_state
+from optuna_rl.sampling.moves import ACTIONS
+from optuna_rl.sampling.moves import available_actions
+from optuna_rl.sampling.state import describe_state
 
 
 if TYPE_CHECKING:
@@ -50,33 +57,69 @@ if TYPE_CHECKING:
     from optuna.study import Study
     from optuna.trial import FrozenTrial
 
-    from optuna_rl.agent import Agent
+    from optuna_rl.core.agent import Agent
 
 
 _logger = optuna.logging.get_logger(__name__)
 
 NOTE_INTERVAL = 10
-"""The sampler refreshes the note after trials whose number is a multiple of this (when the agent
-chose the trial's move), so exactly one worker writes it per interval, whatever the workers."""
+"""By default :class:`PolicyNoteCallback` refreshes the note after the trials whose number is a
+multiple of this (when the agent chose the trial's move): a note write is a few storage round
+trips."""
 
 
-def note_due(trial: FrozenTrial) -> bool:
-    """Whether the note is refreshed after ``trial``: a cheap check on the trial alone."""
-    if trial.number == 0 or trial.number % NOTE_INTERVAL != 0:
+def note_due(trial: FrozenTrial, interval: int = NOTE_INTERVAL) -> bool:
+    """Whether the note is refreshed after ``trial``: a cheap check on the trial alone. Trial
+    numbers decide, so exactly one worker writes the note per interval, whatever the workers."""
+    if trial.number == 0 or trial.number % interval != 0:
         return False
     decision = recorded_decision(trial)
-    return decision is not None and decision.action >= 0
+    return decision is not None and decision.by_agent
 
 
-def update_policy_note(study: Study, sampler: RLSampler, trial: FrozenTrial) -> None:
-    """Refresh the note if :func:`note_due` says so; a failure is logged, never raised, since
-    the note is only a view and must not fail the trial."""
-    if not note_due(trial):
-        return
-    try:
-        write_policy_note(study, sampler)
-    except Exception as exc:
-        _logger.warning(f"Could not update the optuna-rl policy note of the study: {exc!r}")
+class PolicyNoteCallback:
+    """A ``study.optimize`` callback that keeps the learned policy in the study's note.
+
+    After every ``interval``-th trial (by trial number) whose move the agent chose, it rewrites
+    the policy section of the note (:func:`write_policy_note`). A failure is logged, never
+    raised: the note is only a view and must not stop the study.
+
+    Example:
+
+        .. code-block:: python
+
+            import optuna
+            from optuna_rl import RLSampler
+            from optuna_rl.dashboard import PolicyNoteCallback
+
+            study = optuna.create_study(sampler=RLSampler(seed=0), storage="sqlite:///s.db")
+            study.optimize(
+                lambda t: t.suggest_float("x", -5, 5) ** 2,
+                n_trials=100,
+                callbacks=[PolicyNoteCallback()],
+            )
+
+    Args:
+        interval: Refresh after trials whose number is a multiple of this (at least 1).
+        sampler: The :class:`~optuna_rl.RLSampler` whose agent is summarised; defaults to the
+            study's sampler.
+
+    Raises:
+        ValueError: If ``interval`` is below 1.
+        TypeError: If ``interval`` is not an int.
+    """
+
+    def __init__(self, interval: int = NOTE_INTERVAL, sampler: RLSampler | None = None) -> None:
+        self._interval = check_int("interval", interval, minimum=1)
+        self._sampler = sampler
+
+    def __call__(self, study: Study, trial: FrozenTrial) -> None:
+        if not note_due(trial, self._interval):
+            return
+        try:
+            write_policy_note(study, self._sampler)
+        except Exception as exc:
+            _logger.warning(f"Could not update the optuna-rl policy note of the study: {exc!r}")
 
 
 def write_policy_note(study: Study, sampler: RLSampler | None = None) -> bool:

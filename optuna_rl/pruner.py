@@ -1,79 +1,31 @@
-"""RLPruner: Optuna glue around the learned pruning policy."""
+"""RLPruner: the Optuna glue around the pruner's agent (:mod:`optuna_rl.pruning`)."""
 
 from __future__ import annotations
 
-import math
 import threading
 from typing import TYPE_CHECKING
-import weakref
+from typing import Any
 
-import numpy as np
 from optuna.pruners import BasePruner
-from optuna.study import StudyDirection
-from optuna.trial import TrialState
 
 from optuna_rl import _attrs
 from optuna_rl import _compat
+from optuna_rl import _trials
+from optuna_rl._pruner_study import PrunerStudy
 from optuna_rl._validation import check_float
 from optuna_rl._validation import check_int
-from optuna_rl.curves import ACTION_NAMES
-from optuna_rl.curves import PRUNE
-from optuna_rl.curves import Curve
-from optuna_rl.curves import better_ranked_states
-from optuna_rl.curves import describe_state
-from optuna_rl.pruner_history import MIN_STATE_SAMPLES
-from optuna_rl.pruner_history import CurveReplay
+from optuna_rl.pruning.learner import CurveLearner
+from optuna_rl.pruning.policy import Verdict
+from optuna_rl.pruning.policy import decide
 
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from optuna.storages import BaseStorage
     from optuna.study import Study
     from optuna.trial import FrozenTrial
 
 
 _MAX_TRACKED_TRIALS = 10_000
 """Bound on the trials whose last written decision is remembered (to skip unchanged writes)."""
-
-
-def _pruning_evidence(q: np.ndarray, visits: np.ndarray, state: int) -> int | None:
-    """The state, this one or one as well ranked at the same progress and trend, seen often
-    enough where pruning has the higher Q-value; ``None`` if there is none."""
-    for candidate in reversed(better_ranked_states(state)):
-        if visits[candidate, PRUNE] >= MIN_STATE_SAMPLES and q[candidate, PRUNE] > q[candidate, 0]:
-            return candidate
-    return None
-
-
-class _PrunerCache:
-    """The replay of one study, folded up to the first unfinished trial (in number order), so
-    that what is learned never depends on which worker finished first."""
-
-    def __init__(self, replay: CurveReplay, sign: float) -> None:
-        self.replay = replay
-        self.sign = sign
-        self.n_folded = 0
-        self.last_trial_id: int | None = None
-
-    def is_prefix_of(self, trials: Sequence[FrozenTrial]) -> bool:
-        if self.n_folded == 0:
-            return True
-        return (
-            len(trials) >= self.n_folded
-            and _compat.trial_id(trials[self.n_folded - 1]) == self.last_trial_id
-        )
-
-    def fold(self, trials: Sequence[FrozenTrial]) -> None:
-        while self.n_folded < len(trials) and trials[self.n_folded].state.is_finished():
-            trial = trials[self.n_folded]
-            curve = Curve(trial.intermediate_values, self.sign)
-            final = None
-            if trial.state == TrialState.COMPLETE and trial.values is not None:
-                final = self.sign * trial.values[0]
-            self.replay.fold(curve, final)
-            self.n_folded += 1
-            self.last_trial_id = _compat.trial_id(trial)
 
 
 class RLPruner(BasePruner):
@@ -151,11 +103,23 @@ class RLPruner(BasePruner):
         self._top_quantile = check_float(
             "top_quantile", top_quantile, low=0.0, high=1.0, low_open=True, high_open=True
         )
-        self._caches: weakref.WeakKeyDictionary[BaseStorage, dict[int, _PrunerCache]] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._lock = threading.RLock()
+        self._init_caches()
+
+    def _init_caches(self) -> None:
+        self._caches = _trials.StudyCaches(self._new_study_cache)
+        self._lock = threading.Lock()
         self._last_decision: dict[int, str] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The caches and the lock stay behind: they are rebuilt from storage.
+        state = self.__dict__.copy()
+        for name in ("_caches", "_lock", "_last_decision"):
+            del state[name]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_caches()
 
     def prune(self, study: Study, trial: FrozenTrial) -> bool:
         if _compat.is_multi_objective(study):
@@ -169,71 +133,45 @@ class RLPruner(BasePruner):
             step, trial.intermediate_values.keys(), self._n_warmup_steps, self._interval_steps
         ):
             return False
-        with self._lock:
-            cache = self._cache(study)
-            replay = cache.replay
-            if replay.n_completed < self._n_startup_trials or replay.n_completed == 0:
-                return False
-            if math.isnan(trial.intermediate_values[step]):
-                self._explain(study, trial, step, "prune (the value is NaN)", "", final=True)
-                return True
-            found = replay.state(Curve(trial.intermediate_values, cache.sign))
-            if found is None:
-                return False
-            state, is_best = found
-            q_continue, q_prune = (float(v) for v in replay.agent.q[state])
-            samples = int(replay.agent.visits[state, PRUNE])
-            evidence = _pruning_evidence(replay.agent.q, replay.agent.visits, state)
-        prune = not is_best and evidence is not None
-        if is_best:
-            reason = "best at this step"
-        elif evidence == state:
-            reason = "higher Q-value"
-        elif evidence is not None:
-            reason = f"pruning pays at a better rank: {describe_state(evidence)}"
-        elif samples < MIN_STATE_SAMPLES:
-            reason = f"state seen {samples} times, too little evidence"
-        else:
-            reason = "higher Q-value"
-        self._explain(
-            study,
-            trial,
-            step,
-            f"{ACTION_NAMES[int(prune)]} ({reason}); state: {describe_state(state)}",
-            f"; Q(continue)={q_continue:.3f}, Q(prune)={q_prune:.3f}",
-            final=prune,
-        )
-        return prune
-
-    def _cache(self, study: Study) -> _PrunerCache:
-        # Fresh: the per-trial cache would freeze the curves at the start of this trial.
+        # Fresh: the per-trial cache would freeze the other curves at the start of this trial.
         trials = _compat.get_trials(study, fresh=True)
-        per_study = self._caches.setdefault(_compat.get_storage(study), {})
-        study_id = _compat.get_study_id(study)
-        cache = per_study.get(study_id)
-        if cache is None or not cache.is_prefix_of(trials):
-            sign = 1.0 if study.direction == StudyDirection.MINIMIZE else -1.0
-            cache = _PrunerCache(CurveReplay(self._top_quantile, self._n_warmup_steps), sign)
-            per_study[study_id] = cache
-        cache.fold(trials)
-        return cache
+        cache = self._caches.get(study, trials)
+        with cache.lock:
+            cache.sync(trials)
+            if cache.learner.n_completed < max(self._n_startup_trials, 1):
+                return False
+            verdict = decide(cache.learner, cache.curve(trial))
+        if verdict is None:
+            return False
+        self._explain(study, trial, step, verdict)
+        return verdict.prune
 
-    def _explain(
-        self, study: Study, trial: FrozenTrial, step: int, decision: str, values: str, final: bool
-    ) -> None:
+    def _learner(self, study: Study) -> CurveLearner:
+        """The learner as rebuilt from the study's trials (the live object, not a copy)."""
+        trials = _compat.get_trials(study, fresh=True)
+        cache = self._caches.get(study, trials)
+        with cache.lock:
+            cache.sync(trials)
+            return cache.learner
+
+    def _new_study_cache(self, study: Study) -> PrunerStudy:
+        learner = CurveLearner(self._top_quantile, self._n_warmup_steps)
+        return PrunerStudy(learner, _trials.direction_sign(study))
+
+    def _explain(self, study: Study, trial: FrozenTrial, step: int, verdict: Verdict) -> None:
         """Write why, when the decision, its reason or the state changed since the last check of
         this trial, and always when it is pruned: one storage write per report would cost more
         than the report itself on a Journal file storage."""
         key = _compat.trial_id(trial)
         with self._lock:
-            if not final and self._last_decision.get(key) == decision:
+            if not verdict.prune and self._last_decision.get(key) == verdict.reason:
                 return
-            if final:
+            if verdict.prune:
                 self._last_decision.pop(key, None)
             else:
                 if len(self._last_decision) > _MAX_TRACKED_TRIALS:
                     self._last_decision.clear()
-                self._last_decision[key] = decision
+                self._last_decision[key] = verdict.reason
         _compat.set_trial_user_attr(
-            study, trial, _attrs.USER_PRUNER, f"step {step}: {decision}{values}"
+            study, trial, _attrs.USER_PRUNER, f"step {step}: {verdict.reason}{verdict.values}"
         )

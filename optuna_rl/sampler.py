@@ -1,203 +1,80 @@
-"""RLSampler: Optuna glue around the Q-learning agent, the history replay and the moves."""
+"""RLSampler: the Optuna glue around the sampler's agent (:mod:`optuna_rl.sampling`)."""
 
 from __future__ import annotations
 
 import math
-import threading
 from typing import TYPE_CHECKING
 from typing import Any
-from typing import NamedTuple
-import weakref
+import zlib
 
 import numpy as np
 import optuna
 from optuna.samplers import BaseSampler
 from optuna.samplers import RandomSampler
-from optuna.search_space import IntersectionSearchSpace
-from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
 from optuna_rl import _attrs
 from optuna_rl import _compat
+from optuna_rl import _trials
+from optuna_rl._sampler_study import SamplerStudy
+from optuna_rl._search_space import SearchSpace
 from optuna_rl._validation import check_bool
 from optuna_rl._validation import check_float
 from optuna_rl._validation import check_int
 from optuna_rl._validation import check_seed
-from optuna_rl.agent import Agent
-from optuna_rl.agent import LinearSchedule
-from optuna_rl.design import SobolDesign
-from optuna_rl.history import Decision
-from optuna_rl.history import Replay
-from optuna_rl.history import Snapshot
-from optuna_rl.moves import ACTIONS
-from optuna_rl.moves import INITIAL_STEP_SIZE
-from optuna_rl.moves import MoveContext
-from optuna_rl.moves import available_actions
-from optuna_rl.moves import scaled_step_size
-from optuna_rl.moves import surrogate_step
-from optuna_rl.prior import load_prior
-from optuna_rl.space import Point
-from optuna_rl.space import SearchSpace
-from optuna_rl.state import N_STATES
-from optuna_rl.state import describe_state
-from optuna_rl.state import state_index
-from optuna_rl.surrogate import features
+from optuna_rl.core.agent import Agent
+from optuna_rl.core.agent import LinearSchedule
+from optuna_rl.sampling import policy
+from optuna_rl.sampling.design import SobolDesign
+from optuna_rl.sampling.moves import ACTIONS
+from optuna_rl.sampling.moves import available_actions
+from optuna_rl.sampling.prior import load_prior
+from optuna_rl.sampling.state import N_STATES
+from optuna_rl.sampling.state import describe_state
+from optuna_rl.sampling.state import state_index
 
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from optuna.distributions import BaseDistribution
-    from optuna.storages import BaseStorage
     from optuna.study import Study
     from optuna.trial import FrozenTrial
 
+    from optuna_rl.sampling.results import Decision
+    from optuna_rl.sampling.space import NormalisedSpace
+
 
 _logger = optuna.logging.get_logger(__name__)
-
-_RESTART_INDEX = next(i for i, action in enumerate(ACTIONS) if action.name == "restart")
-_RESTART = ACTIONS[_RESTART_INDEX]
-_MAX_PROPOSALS = 8
-"""Proposals a move gets to avoid duplicates; then as many restarts, then the last proposal
-stands (the space may have no unevaluated configuration left)."""
-_MIN_NEIGHBOURS = 120
-_NEIGHBOURS_PER_DIM = 8
-"""The model-guided move fits the completed trials nearest to its anchor: this many per numeric
-dimension, at least _MIN_NEIGHBOURS."""
-_PENDING_TOLERANCE = 0.1
-"""A proposal closer than this many step sizes to a running trial's point is a near-duplicate."""
-
-
-class _Proposal(NamedTuple):
-    point: Point
-    decision: Decision
-
-
-def _features(point: Point, space: SearchSpace) -> np.ndarray:
-    return features(point.numeric[None, :], point.categorical[None, :], space.n_choices)[0]
-
-
-class _StudyCache:
-    """What the sampler caches of one study: the replay, and the trials encoded in the current
-    search space (encoding is the costly part of reading them), with the coordinates and values
-    of the completed ones in fold order and the keys of their points. All of it is rebuilt from
-    the trials when missing."""
-
-    def __init__(self, replay: Replay) -> None:
-        self.replay = replay
-        self.space_key = ""
-        self.points: dict[int, Point | None] = {}
-        self.rows: list[np.ndarray] = []
-        self.values: list[float] = []
-        self.n_scanned = 0
-        self.evaluated: set[bytes] = set()
-
-    def use_space(self, space: SearchSpace) -> None:
-        key = repr(sorted(space.distributions.items()))
-        if key != self.space_key:
-            self.space_key, self.points = key, {}
-            self.rows, self.values, self.n_scanned = [], [], 0
-            self.evaluated = set()
-
-    def evaluated_points(
-        self,
-        space: SearchSpace,
-        trials: Sequence[FrozenTrial],
-        completed_past_prefix: list[tuple[int, float]],
-    ) -> tuple[set[bytes], set[bytes]]:
-        """The :func:`_point_key` of every completed trial: those of the folded prefix (kept,
-        and extended as it grows) and those of the few completed past it (for this call)."""
-        self._scan(space, trials)
-        past = {
-            _point_key(point)
-            for number, _ in completed_past_prefix
-            if (point := self.point(space, trials, number)) is not None
-        }
-        return self.evaluated, past
-
-    def point(
-        self, space: SearchSpace, trials: Sequence[FrozenTrial], number: int
-    ) -> Point | None:
-        """Trial ``number`` encoded in ``space``; ``None`` if it lacks a value there."""
-        if number not in self.points:
-            params = _trial_by_number(trials, number).params
-            self.points[number] = space.encode(params) if space.contains(params) else None
-        return self.points[number]
-
-    def observed(
-        self,
-        space: SearchSpace,
-        trials: Sequence[FrozenTrial],
-        completed_past_prefix: list[tuple[int, float]],
-        centre: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The completed trials nearest to ``centre``: coordinates and signed values.
-
-        The replay's folded completed trials only grow, so each is encoded once; the few
-        completed past the folded prefix are added for this call only."""
-        self._scan(space, trials)
-        rows, values = list(self.rows), list(self.values)
-        for number, value in completed_past_prefix:
-            self._add_row(space, trials, number, value, rows, values)
-        if not rows:
-            return np.zeros((0, space.n_numeric + int(space.n_choices.sum()))), np.zeros(0)
-        x_all, y_all = np.array(rows), np.array(values)
-        n_params = space.n_numeric + space.n_categorical
-        n_near = min(len(y_all), max(_MIN_NEIGHBOURS, _NEIGHBOURS_PER_DIM * n_params))
-        nearest = np.argsort(((x_all - centre) ** 2).sum(1), kind="stable")[:n_near]
-        return x_all[nearest], y_all[nearest]
-
-    def _scan(self, space: SearchSpace, trials: Sequence[FrozenTrial]) -> None:
-        """Take in the replay's newly folded completed trials (that list only grows, so each
-        is encoded once): the key of its point, and its features and value if finite."""
-        folded = self.replay.completed
-        for number, value in folded[self.n_scanned :]:
-            point = self.point(space, trials, number)
-            if point is not None:
-                self.evaluated.add(_point_key(point))
-                if math.isfinite(value):
-                    self.rows.append(_features(point, space))
-                    self.values.append(value)
-        self.n_scanned = len(folded)
-
-    def _add_row(
-        self,
-        space: SearchSpace,
-        trials: Sequence[FrozenTrial],
-        number: int,
-        value: float,
-        rows: list[np.ndarray],
-        values: list[float],
-    ) -> None:
-        point = self.point(space, trials, number)
-        if point is not None and math.isfinite(value):
-            rows.append(_features(point, space))
-            values.append(value)
 
 
 class RLSampler(BaseSampler):
     """Sampler whose moves are chosen by a tabular Q-learning agent.
 
     Each trial's parameters come from one *move* in a normalised search space (every numeric
-    parameter scaled to [0, 1], log scale for ``log=True``; categorical parameters as choices): a
-    Gaussian step around the best trial, a step around another elite, a step after growing or
-    shrinking the step size, a coordinate move, a move along the line through two elites,
-    differential crossover, recombination of the elites, a resample of the categorical values
-    from their elite frequencies, or a restart from the prior. A Q-learning agent (`Watkins &
-    Dayan, 1992 <https://doi.org/10.1007/BF00992698>`__) picks the move from the *state* of the
-    history, binned from how long the best value has stagnated, the current step size and the
-    rank of the last result; it is paid by the rank of the result it produced, so rewards do not
-    depend on the objective's scale or direction.
+    parameter scaled to [0, 1], log scale for ``log=True``; categorical parameters as choices):
+    the model-guided move (the point of highest expected improvement under a Gaussian process
+    fitted to the ranks of the completed trials nearest the best one), a Gaussian step around
+    the best trial or another elite, a step after growing or shrinking the step size, a
+    coordinate move, a move along the line through two elites, differential crossover,
+    recombination of the elites, a resample of the categorical values from their elite
+    frequencies, or a uniform restart. A Q-learning agent (`Watkins & Dayan, 1992
+    <https://doi.org/10.1007/BF00992698>`__) picks the move from the *state* of the history,
+    binned from how long the best value has stagnated, the current step size and the rank of the
+    last result; it is paid by the rank of the result it produced, so rewards do not depend on
+    the objective's scale or direction. It starts from a Q-table learned offline on synthetic
+    functions, and each study's results update it.
 
     The study is the agent's only memory: each decision is written on its trial as a system
     attr (and, readably, as user attrs ``rl_state``, ``rl_action``, ``rl_anchor_trial``,
     ``rl_step_size`` and ``rl_explored`` that optuna-dashboard shows), and the Q-table is rebuilt
     from the trials, incrementally. The same sampler therefore works with many workers on one
-    storage, after a restart, and on a study another sampler began (its trials are history).
+    storage, after a restart, on a study another sampler began (its trials are history), after
+    being pickled (to a Dask worker, say), and for several studies at once.
 
-    The first ``n_startup_trials`` trials follow a scrambled Sobol' design. Parameters outside
-    the intersection search space of the finished trials (conditional or dynamic spaces) are
-    sampled by ``independent_sampler``.
+    The first ``n_startup_trials`` results (completed or pruned trials) follow a scrambled
+    Sobol' design. Parameters outside the intersection search space of the finished trials
+    (conditional or dynamic spaces) are sampled by ``independent_sampler``.
 
     Example:
 
@@ -219,10 +96,12 @@ class RLSampler(BaseSampler):
     Args:
         seed:
             Seed for the random number generators. Per-trial randomness is derived from the seed
-            and the trial number, so a seeded sequential study is reproducible.
+            and the trial number, so a seeded sequential study is reproducible. Unseeded, the
+            start-up design is still the same for every worker of a study (it is scrambled by
+            the study's name), so workers take different points of one design.
         n_startup_trials:
-            The agent starts once the study has this many completed trials; before, parameters
-            come from the start-up design.
+            The agent starts once the study has this many results (completed or pruned trials);
+            before, parameters come from the start-up design.
         independent_sampler:
             Sampler for parameters outside the relative search space. Defaults to
             :class:`~optuna.samplers.RandomSampler` with the same seed.
@@ -290,59 +169,89 @@ class RLSampler(BaseSampler):
         self._initial_q = _check_q_table(initial_q_table)
         self._rng = _compat.LazyRandomState(seed)
         self._base_seed = seed if seed is not None else self._fresh_seed()
-        self._design = SobolDesign(self._base_seed)
-        self._search_space = IntersectionSearchSpace(include_pruned=True)
-        self._caches: weakref.WeakKeyDictionary[BaseStorage, dict[int, _StudyCache]] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._lock = threading.RLock()
+        self._caches = _trials.StudyCaches(self._new_study_cache)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The caches (and their locks) stay behind: they are rebuilt from storage.
+        state = self.__dict__.copy()
+        del state["_caches"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._caches = _trials.StudyCaches(self._new_study_cache)
 
     def _fresh_seed(self) -> int:
         return int(self._rng.rng.randint(2**31))
 
     def reseed_rng(self) -> None:
+        # Optuna reseeds before every trial with n_jobs > 1. The start-up design keeps its seed:
+        # a new scrambling per trial would turn its points into random ones.
         self._rng.rng.seed()
         self._base_seed = self._fresh_seed()
-        self._design = SobolDesign(self._base_seed)
         self._independent_sampler.reseed_rng()
 
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
         self._raise_error_if_multi_objective(study)
-        with self._lock:
-            space = self._search_space.calculate(study)
+        trials = _compat.get_trials(study)
+        cache = self._caches.get(study, trials)
+        with cache.lock:
+            cache.sync(trials)
+            space = cache.intersection or {}
         return {name: dist for name, dist in sorted(space.items()) if not dist.single()}
 
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
         self._raise_error_if_multi_objective(study)
+        fixed = _compat.fixed_param_names(trial)
         if not search_space:
+            if not fixed:  # An enqueued trial is labelled as such in `before_trial`.
+                self._label(study, trial, "independent")
             return {}
         space = SearchSpace(search_space)
         trials = _compat.get_trials(study)
+        cache = self._caches.get(study, trials)
         rng = np.random.default_rng([self._base_seed, trial.number])
-        with self._lock:
-            cache = self._study_cache(study, trials)
-            replay = cache.replay
-            snapshot = replay.snapshot(trials, n_top=_n_top(len(replay.ranks)))
-            cache.use_space(space)
-            elites = [
-                (number, point)
-                for _, number in snapshot.ranked
-                if (point := cache.point(space, trials, number)) is not None
-            ]
-            if snapshot.n_completed < self._n_startup_trials or not elites:
-                proposal = self._startup(space, trial.number)
-            else:
-                proposal = self._act(cache, rng, space, snapshot, elites, trials, trial)
-        params = space.decode(proposal.point)
+        with cache.lock:
+            # Only what must be consistent is read under the lock; the proposal (the Gaussian
+            # process's fit included) runs outside it, so threads of n_jobs > 1 overlap.
+            cache.sync(trials)
+            learner = cache.learner
+            elites = cache.elites(space, _n_top(learner.n_results))
+            agent_starts = learner.n_results >= self._n_startup_trials and elites
+            if agent_starts:
+                step_size = cache.newest_step_size(trials)
+                situation = policy.Situation(
+                    state_index(learner.progress._replace(step_size=step_size)),
+                    step_size,
+                    elites,
+                )
+                agent = learner.agent.copy()
+                observations = cache.observations(space)
+                pending = cache.pending_points(space, trials, trial.number)
+        if agent_starts:
+            proposal = policy.propose(
+                agent,
+                situation,
+                space.normalised,
+                observations,
+                pending,
+                rng,
+                epsilon=self._epsilon(agent.n_updates),
+                allowed=self._allowed_actions(len(elites), space.normalised),
+                snap=space.snap,
+            )
+        else:
+            proposal = self._startup(cache.design, space.normalised, trial.number)
         # Values fixed by `enqueue_trial` override part of the move: such a trial is history,
-        # not the outcome of the agent's action, so its decision is not recorded.
-        if not set(trial.system_attrs.get("fixed_params", {})) & set(search_space):
+        # not the outcome of the agent's action, so its decision is not recorded (the trial is
+        # labelled "enqueued" in `before_trial`).
+        if not fixed & set(search_space):
             self._record(study, trial, proposal.decision)
-        return params
+        return space.decode(proposal.point)
 
     def sample_independent(
         self,
@@ -354,9 +263,8 @@ class RLSampler(BaseSampler):
         self._raise_error_if_multi_objective(study)
         if self._warn_independent_sampling:
             finished = _compat.get_trials(study, states=(TrialState.COMPLETE, TrialState.PRUNED))
-            n_completed = sum(t.state == TrialState.COMPLETE for t in finished)
             # Warn only for a parameter earlier trials had: a new parameter is no fallback.
-            if n_completed >= self._n_startup_trials and any(
+            if len(finished) >= self._n_startup_trials and any(
                 param_name in t.params for t in finished
             ):
                 self._log_independent_sampling(trial, param_name)
@@ -365,6 +273,10 @@ class RLSampler(BaseSampler):
         )
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        # An enqueued trial may never ask the sampler (when every value is fixed); it still says
+        # who chose its parameters.
+        if _compat.fixed_param_names(trial):
+            self._label(study, trial, "enqueued")
         self._independent_sampler.before_trial(study, trial)
 
     def after_trial(
@@ -376,17 +288,12 @@ class RLSampler(BaseSampler):
     ) -> None:
         # Nothing to learn here: rewards are computed when the history is replayed.
         self._independent_sampler.after_trial(study, trial, state, values)
-        # Every 10th agent trial refreshes the policy summary in the optuna-dashboard note; the
-        # import is local because the dashboard module builds on this one.
-        from optuna_rl.dashboard import update_policy_note
-
-        update_policy_note(study, self, trial)
 
     def agent_for(self, study: Study) -> Agent:
         """The agent as rebuilt from the study's trials (a copy).
 
-        It has folded in, in trial-number order, every trial up to the first one that is still
-        running; see :mod:`optuna_rl.history` for what that means with several workers.
+        It has folded in, in trial-number order, every finished trial (see
+        :mod:`optuna_rl.core.fold` for what that means with several workers).
 
         Args:
             study: The study to read.
@@ -395,110 +302,32 @@ class RLSampler(BaseSampler):
             A copy of the agent, whose ``q`` attribute is the Q-table (states x actions).
         """
         self._raise_error_if_multi_objective(study)
-        with self._lock:
-            trials = _compat.get_trials(study, fresh=True)
-            return self._study_cache(study, trials).replay.agent.copy()
+        trials = _compat.get_trials(study, fresh=True)
+        cache = self._caches.get(study, trials)
+        with cache.lock:
+            cache.sync(trials)
+            return cache.learner.agent.copy()
 
-    def _study_cache(self, study: Study, trials: Sequence[FrozenTrial]) -> _StudyCache:
-        storage = _compat.get_storage(study)
-        per_study = self._caches.setdefault(storage, {})
-        study_id = _compat.get_study_id(study)
-        cache = per_study.get(study_id)
-        if cache is None or not cache.replay.is_prefix_of(trials):
-            sign = 1.0 if study.direction == StudyDirection.MINIMIZE else -1.0
-            agent = Agent(N_STATES, len(ACTIONS), self._learning_rate, self._discount)
-            agent.q[:] = self._initial_q
-            cache = per_study[study_id] = _StudyCache(Replay(agent, sign))
-        cache.replay.fold(trials)
-        return cache
+    def _new_study_cache(self, study: Study) -> SamplerStudy:
+        agent = Agent(N_STATES, len(ACTIONS), self._learning_rate, self._discount, self._initial_q)
+        design_seed = self._seed if self._seed is not None else _name_seed(study.study_name)
+        return SamplerStudy(agent, _trials.direction_sign(study), SobolDesign(design_seed))
 
-    def _startup(self, space: SearchSpace, number: int) -> _Proposal:
-        u = self._design.point(space.n_numeric + space.n_categorical, number)
-        decision = Decision(-1, -1, False, INITIAL_STEP_SIZE, -1)
-        return _Proposal(space.from_unit_cube(u), decision)
+    def _startup(
+        self, design: SobolDesign, space: NormalisedSpace, number: int
+    ) -> policy.Proposal:
+        """The start-up proposal (the benchmarks' ablations replace it)."""
+        return policy.startup(design, space, number)
 
-    def _allowed_actions(self, n_elites: int, space: SearchSpace) -> np.ndarray:
+    def _allowed_actions(self, n_elites: int, space: NormalisedSpace) -> np.ndarray:
         """Mask of the moves the agent may choose now (the benchmarks' ablations narrow it)."""
         return available_actions(n_elites, space.n_numeric, space.n_categorical)
 
-    def _act(
-        self,
-        cache: _StudyCache,
-        rng: np.random.Generator,
-        space: SearchSpace,
-        snapshot: Snapshot,
-        elites: list[tuple[int, Point]],
-        trials: Sequence[FrozenTrial],
-        trial: FrozenTrial,
-    ) -> _Proposal:
-        agent = cache.replay.agent
-        state = state_index(snapshot.progress)
-        allowed = self._allowed_actions(len(elites), space)
-        epsilon = self._epsilon(agent.n_updates)
-        action_index, explored = agent.act(state, rng, epsilon, allowed)
-        action = ACTIONS[action_index]
-        step_size = scaled_step_size(snapshot.progress.step_size, action.step_factor)
-        if action.anchor == "elite":
-            anchor_number, anchor = elites[1 + int(rng.integers(len(elites) - 1))]
-        else:
-            anchor_number, anchor = elites[0]
-        if action.anchor == "prior":
-            anchor_number = -1
-        points = [point for _, point in elites]
-        pending = _pending_points(space, trials[cache.replay.n_folded :], trial.number)
-        observed_x, observed_y = np.zeros((0, 0)), np.zeros(0)
-        if action.move is surrogate_step:
-            observed_x, observed_y = cache.observed(
-                space, trials, snapshot.completed_past_prefix, _features(anchor, space)
-            )
-        evaluated, evaluated_past = cache.evaluated_points(
-            space, trials, snapshot.completed_past_prefix
-        )
-        proposal_step = step_size
-        growth = (1.0 / step_size) ** (1.0 / (_MAX_PROPOSALS - 1))
-
-        def is_new(point: Point) -> bool:
-            # Never again a configuration a trial has completed (on int, step and categorical
-            # grids, moves often land on one), nor one close to a running trial's.
-            key = _point_key(point)
-            return (
-                key not in evaluated
-                and key not in evaluated_past
-                and not _is_duplicate(point, pending, _PENDING_TOLERANCE * step_size)
-            )
-
-        for _ in range(_MAX_PROPOSALS):
-            context = MoveContext(
-                points,
-                proposal_step,
-                space.n_choices,
-                observed_x,
-                observed_y,
-                space.snap_numeric,
-            )
-            point = space.snap(action.move(rng, anchor, context))
-            if is_new(point):
-                break
-            # Grow the step (by at least 1.5) so that the last attempt is a full-size step: with
-            # a tiny step a categorical value would hardly ever change.
-            proposal_step = min(1.0, proposal_step * max(1.5, growth))
-        else:
-            # The move keeps landing on evaluated configurations (moves built from the elites
-            # repeat once the elites agree): restart from a uniform point instead, and record
-            # that, so the agent learns from what was done.
-            for _ in range(_MAX_PROPOSALS):
-                point = space.snap(_RESTART.move(rng, anchor, context))
-                if is_new(point):
-                    action_index, anchor_number = _RESTART_INDEX, -1
-                    break
-        decision = Decision(state, action_index, explored, step_size, anchor_number)
-        return _Proposal(point, decision)
-
     def _record(self, study: Study, trial: FrozenTrial, decision: Decision) -> None:
         _compat.set_trial_system_attr(
-            study, trial, _attrs.DECISION_KEY, decision.to_attr(trial.number)
+            study, trial, _attrs.DECISION_KEY, _attrs.decision_attr(decision, trial.number)
         )
-        startup = decision.action < 0
+        startup = not decision.by_agent
         user_attrs: dict[str, Any] = {
             _attrs.USER_STATE: "start-up design" if startup else describe_state(decision.state),
             _attrs.USER_ACTION: "startup" if startup else ACTIONS[decision.action].name,
@@ -509,6 +338,10 @@ class RLSampler(BaseSampler):
             user_attrs[_attrs.USER_ANCHOR] = decision.anchor
         for key, value in user_attrs.items():
             _compat.set_trial_user_attr(study, trial, key, value)
+
+    def _label(self, study: Study, trial: FrozenTrial, who: str) -> None:
+        """Say who chose the trial's parameters when the agent did not."""
+        _compat.set_trial_user_attr(study, trial, _attrs.USER_ACTION, who)
 
     def _log_independent_sampling(self, trial: FrozenTrial, param_name: str) -> None:
         _logger.warning(
@@ -547,33 +380,7 @@ def _n_top(n_results: int) -> int:
     return int(min(20, max(3, math.ceil(n_results / 5))))
 
 
-def _trial_by_number(trials: Sequence[FrozenTrial], number: int) -> FrozenTrial:
-    if number < len(trials) and trials[number].number == number:
-        return trials[number]
-    return next(t for t in trials if t.number == number)
-
-
-def _pending_points(
-    space: SearchSpace, trials: Sequence[FrozenTrial], own_number: int
-) -> list[Point]:
-    """Points of the other running trials that already have every parameter of ``space``."""
-    return [
-        space.encode(t.params)
-        for t in trials
-        if t.state == TrialState.RUNNING and t.number != own_number and space.contains(t.params)
-    ]
-
-
-def _point_key(point: Point) -> bytes:
-    """Equal for equal snapped points: encoding the same parameters gives the same floats."""
-    return point.numeric.tobytes() + b"|" + point.categorical.astype(np.int64).tobytes()
-
-
-def _is_duplicate(point: Point, others: list[Point], tolerance: float) -> bool:
-    for other in others:
-        if np.array_equal(point.categorical, other.categorical) and (
-            point.numeric.size == 0
-            or float(np.max(np.abs(point.numeric - other.numeric))) <= tolerance
-        ):
-            return True
-    return False
+def _name_seed(study_name: str) -> int:
+    """A seed every process derives alike from the study's name (``hash`` is salted per
+    process)."""
+    return zlib.crc32(study_name.encode())

@@ -16,12 +16,12 @@ from typing import Any
 from optuna.trial import TrialState
 
 from optuna_rl import _attrs
-from optuna_rl.history import Decision
-from optuna_rl.history import recorded_decision
-from optuna_rl.moves import ACTIONS
+from optuna_rl._trials import recorded_decision
 from optuna_rl.sampler import RLSampler
-from optuna_rl.state import N_STATES
-from optuna_rl.state import describe_state
+from optuna_rl.sampling.moves import ACTIONS
+from optuna_rl.sampling.results import Decision
+from optuna_rl.sampling.state import N_STATES
+from optuna_rl.sampling.state import describe_state
 
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ def plot_step_size(study: Study) -> go.Figure:
         "explored": ([], [], []),
     }
     for trial, decision in _decisions(study):
-        if decision.action < 0:
+        if not decision.by_agent:
             group = STARTUP
         else:
             group = "explored" if decision.explored else "greedy"
@@ -213,10 +213,28 @@ def plot_step_size(study: Study) -> go.Figure:
             if numbers
         ]
     )
+    # plotly's default log ticks label the minor ticks with bare digits ("0.1, 9, 8, 7, ..."):
+    # label powers of ten only, written out, and keep the minor ticks as unlabelled grid lines.
+    yaxis: dict[str, Any] = {
+        "title": {"text": "Step size (normalised space)"},
+        "type": "log",
+        "dtick": 1,
+        "tickformat": "~g",
+        "minor": {"dtick": "D1", "showgrid": True},
+    }
+    shown = [step for _, steps, _ in groups.values() for step in steps]
+    if shown:
+        import math
+
+        # Whole decades, so that at least two ticks are labelled however narrow the spread;
+        # the margin keeps markers that sit on a power of ten inside the plot.
+        low = math.floor(math.log10(min(shown)))
+        high = max(low + 1, math.ceil(math.log10(max(shown))))
+        yaxis["range"] = [low - 0.1, high + 0.1]
     figure.update_layout(
         title="Step size of the RLSampler moves",
         xaxis={"title": {"text": "Trial"}},
-        yaxis={"title": {"text": "Step size (normalised space)"}, "type": "log"},
+        yaxis=yaxis,
     )
     return figure
 
@@ -318,4 +336,4 @@ def _decisions(study: Study) -> list[tuple[FrozenTrial, Decision]]:
 
 
 def _move_name(decision: Decision) -> str:
-    return STARTUP if decision.action < 0 else ACTIONS[decision.action].name
+    return STARTUP if not decision.by_agent else ACTIONS[decision.action].name

@@ -12,12 +12,14 @@ import pytest
 
 from optuna_rl import RLSampler
 from optuna_rl._attrs import DECISION_KEY
-from optuna_rl.agent import Agent
-from optuna_rl.agent import LinearSchedule
-from optuna_rl.agent import Transition
-from optuna_rl.history import Decision
-from optuna_rl.moves import ACTIONS
-from optuna_rl.state import N_STATES
+from optuna_rl._attrs import decision_attr
+from optuna_rl.core.agent import TERMINAL
+from optuna_rl.core.agent import Agent
+from optuna_rl.core.agent import LinearSchedule
+from optuna_rl.core.agent import Transition
+from optuna_rl.sampling.moves import ACTIONS
+from optuna_rl.sampling.results import Decision
+from optuna_rl.sampling.state import N_STATES
 
 
 # ---------------------------------------------------------------------------------------------
@@ -61,6 +63,27 @@ def test_update_with_initial_q_and_self_loop() -> None:
         agent.update(Transition(0, 0, reward, 0))
         assert agent.q[0, 0] == pytest.approx(expected)
     assert agent.visits.tolist() == [[3]]
+
+
+def test_initial_q_is_the_starting_table_and_stays() -> None:
+    table = np.arange(6, dtype=float).reshape(2, 3)
+    agent = Agent(2, 3, 0.5, 0.0, initial_q=table)
+    np.testing.assert_array_equal(agent.q, table)
+    agent.update(Transition(1, 2, 10.0, TERMINAL))
+    np.testing.assert_array_equal(agent.initial_q, table)
+    assert agent.q[1, 2] == 7.5
+    np.testing.assert_array_equal(agent.copy().initial_q, table)
+
+
+def test_update_undo_restores_the_entry() -> None:
+    agent = Agent(2, 2, None, 0.9)
+    agent.update(Transition(0, 1, 1.0, 1))
+    before_q, before_visits = agent.q.copy(), agent.visits.copy()
+    undo = agent.update(Transition(0, 1, -3.0, 1))
+    assert not np.array_equal(agent.q, before_q)
+    undo()
+    np.testing.assert_array_equal(agent.q, before_q)
+    np.testing.assert_array_equal(agent.visits, before_visits)
 
 
 def test_shapes_and_properties() -> None:
@@ -169,13 +192,14 @@ def _assert_same_agent(a: Agent, b: Agent) -> None:
     np.testing.assert_array_equal(a.visits, b.visits)
     assert a.q.dtype == b.q.dtype == np.float64
     assert a.visits.dtype == b.visits.dtype == np.int64
-    assert (a.learning_rate, a.discount, a.initial_q) == (b.learning_rate, b.discount, b.initial_q)
+    assert (a.learning_rate, a.discount) == (b.learning_rate, b.discount)
+    np.testing.assert_array_equal(a.initial_q, b.initial_q)
 
 
 def test_to_dict_from_dict_round_trip() -> None:
     agent = _trained_agent()
     data = agent.to_dict()
-    assert data["version"] == 1
+    assert data["version"] == 2
     restored = Agent.from_dict(data)
     _assert_same_agent(agent, restored)
     # Through JSON, as it would be stored.
@@ -195,7 +219,7 @@ def test_from_dict_does_not_share_arrays() -> None:
     assert not np.array_equal(agent.q, restored.q)
 
 
-@pytest.mark.parametrize("version", [0, 2, None, "1"])
+@pytest.mark.parametrize("version", [0, 1, None, "2"])
 def test_from_dict_wrong_version_raises(version: object) -> None:
     data = _trained_agent().to_dict()
     data["version"] = version
@@ -268,7 +292,7 @@ def test_agent_learns_the_paying_action(seed: int) -> None:
 def _decision_trial(
     value: float, decision: Decision | None, number: int
 ) -> optuna.trial.FrozenTrial:
-    system_attrs = {} if decision is None else {DECISION_KEY: decision.to_attr()}
+    system_attrs = {} if decision is None else {DECISION_KEY: decision_attr(decision)}
     return optuna.create_trial(
         params={"x": float(number % 7) / 7.0},
         distributions={"x": FloatDistribution(0.0, 1.0)},

@@ -305,7 +305,7 @@ def _moves_used(sampler_name: str) -> set[str]:
     )
     assert len(study.trials) == 30
     actions = {t.user_attrs.get("rl_action") for t in study.trials}
-    return {a for a in actions if a not in (None, "startup")}
+    return {a for a in actions if a not in ("startup", "independent")}
 
 
 def test_ablations_remove_what_they_name() -> None:

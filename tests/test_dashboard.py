@@ -26,10 +26,10 @@ from optuna_rl import RLPruner
 from optuna_rl import RLSampler
 from optuna_rl import _attrs
 from optuna_rl import dashboard
-from optuna_rl.agent import Agent
-from optuna_rl.moves import ACTIONS
-from optuna_rl.state import N_STATES
-from optuna_rl.state import describe_state
+from optuna_rl.core.agent import Agent
+from optuna_rl.sampling.moves import ACTIONS
+from optuna_rl.sampling.state import N_STATES
+from optuna_rl.sampling.state import describe_state
 
 
 USER_ATTRS = {"rl_state", "rl_action", "rl_anchor_trial", "rl_step_size", "rl_explored"}
@@ -113,18 +113,21 @@ def test_note_is_refreshed_every_tenth_agent_trial_only() -> None:
     study.optimize(
         objective,
         n_trials=35,
-        callbacks=[lambda s, t: versions.__setitem__(t.number, note_version(s))],
+        callbacks=[
+            dashboard.PolicyNoteCallback(),
+            lambda s, t: versions.__setitem__(t.number, note_version(s)),
+        ],
     )
     changed = [n for n in range(1, 35) if versions[n] != versions[n - 1]]
-    # Trials 0-9 are the start-up design; trial 10 is the agent's first move, with nothing
-    # learned yet, so the first note comes after trial 20.
-    assert changed == [20, 30]
+    # Trials 0-9 are the start-up design; the callback runs once a trial is told, so after
+    # trial 10 the agent has learned from its first move.
+    assert changed == [10, 20, 30]
     note = optuna_dashboard.get_note(study)
     assert note.startswith(_attrs.NOTE_BEGIN) and note.endswith(_attrs.NOTE_END)
     agent = study.sampler.agent_for(study)
-    # Written after trial 30 had run but before it was told: 30 trials folded, 20 of them the
-    # agent's; the final policy is one explicit call away.
-    assert "after 20 of its moves" in note
+    # Written after trial 30 was told: 31 trials folded, 21 of them the agent's; the final
+    # policy is one explicit call away.
+    assert "after 21 of its moves" in note
     assert dashboard.write_policy_note(study)
     assert f"after {agent.n_updates} of its moves" in optuna_dashboard.get_note(study)
     assert not dashboard.write_policy_note(study), "an unchanged note is not rewritten"
@@ -133,7 +136,7 @@ def test_note_is_refreshed_every_tenth_agent_trial_only() -> None:
 def test_note_keeps_what_the_user_wrote() -> None:
     study = optuna.create_study(sampler=RLSampler(seed=0, n_startup_trials=3), pruner=NopPruner())
     optuna_dashboard.save_note(study, "## My experiment\n\nBaseline: 1.23")
-    study.optimize(objective, n_trials=21)
+    study.optimize(objective, n_trials=21, callbacks=[dashboard.PolicyNoteCallback()])
     note = optuna_dashboard.get_note(study)
     assert note.startswith("## My experiment\n\nBaseline: 1.23\n\n" + _attrs.NOTE_BEGIN)
     assert note.count(_attrs.NOTE_BEGIN) == 1
@@ -142,7 +145,7 @@ def test_note_keeps_what_the_user_wrote() -> None:
 def test_without_optuna_dashboard_nothing_is_written(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "optuna_dashboard", None)
     study = optuna.create_study(sampler=RLSampler(seed=0, n_startup_trials=3), pruner=NopPruner())
-    study.optimize(objective, n_trials=21)
+    study.optimize(objective, n_trials=21, callbacks=[dashboard.PolicyNoteCallback()])
     assert not dashboard.write_policy_note(study)
     system_attrs = study._storage.get_study_system_attrs(study._study_id)
     assert not [key for key in system_attrs if key.startswith("dashboard:")]
@@ -159,7 +162,7 @@ def test_a_failing_note_is_logged_not_raised(
     optuna.logging.enable_propagation()
     try:
         with caplog.at_level(logging.WARNING):
-            study.optimize(objective, n_trials=21)
+            study.optimize(objective, n_trials=21, callbacks=[dashboard.PolicyNoteCallback()])
     finally:
         optuna.logging.disable_propagation()
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 21
@@ -198,7 +201,7 @@ def served_study(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     study = optuna.create_study(
         study_name="served", storage=storage, sampler=RLSampler(seed=0), pruner=RLPruner()
     )
-    study.optimize(objective, n_trials=25)
+    study.optimize(objective, n_trials=25, callbacks=[dashboard.PolicyNoteCallback()])
     port = free_port()
     server = subprocess.Popen(
         [*dashboard_command(), storage, "--host", "127.0.0.1", "--port", str(port)]
@@ -249,14 +252,16 @@ def test_dashboard_serves_the_agents_user_attrs_and_note(
         # Values are shown as text; numbers and booleans as Python prints them.
         assert attrs == {key: str(value) for key, value in stored[number].user_attrs.items()}
     agent_trial = next(
-        t for t in study.trials if t.user_attrs.get("rl_action", "startup") != "startup"
+        t
+        for t in study.trials
+        if t.user_attrs.get("rl_action", "startup") not in ("startup", "independent")
     )
     assert agent_trial.user_attrs["rl_action"] in {a.name for a in ACTIONS}
     assert agent_trial.user_attrs["rl_state"] in {describe_state(s) for s in range(N_STATES)}
 
-    # The policy note, written by the sampler after trial 20.
+    # The policy note, written by the callback after trials 10 and 20.
     note = detail["note"]
-    assert note["version"] == 1
+    assert note["version"] == 2
     assert note["body"] == optuna_dashboard.get_note(study)
     assert "### optuna-rl: learned policy" in note["body"]
     assert "| state | visits | greedy move | Q | its visits |" in note["body"]

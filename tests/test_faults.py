@@ -29,7 +29,7 @@ from optuna_rl import RLPruner
 from optuna_rl import RLSampler
 from optuna_rl._attrs import DECISION_KEY
 from optuna_rl._attrs import USER_PRUNER
-from optuna_rl.agent import Agent
+from optuna_rl.core.agent import Agent
 
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -155,15 +155,17 @@ def test_killed_worker_trial_is_failed_and_learning_resumes(
     assert held.n_updates == sum(_acting(t) for t in study.trials[:zombie_number])
 
     # A second worker goes on at once, on a storage object without heartbeat checks, so the
-    # zombie surely stays RUNNING: sampling goes on, learning waits for the zombie.
-    waiting = optuna.load_study(study_name=name, storage=url, sampler=sampler, pruner=pruner)
-    waiting.optimize(objective, n_trials=5)
-    trials = waiting.trials
+    # zombie surely stays RUNNING: sampling and learning go on past it.
+    going_on = optuna.load_study(study_name=name, storage=url, sampler=sampler, pruner=pruner)
+    going_on.optimize(objective, n_trials=5)
+    trials = going_on.trials
     assert trials[zombie_number].state == TrialState.RUNNING
     assert all(_acting(t) for t in trials[zombie_number + 1 :])
-    for agent in (sampler.agent_for(waiting), _fresh_agent(name, url)):
-        np.testing.assert_array_equal(agent.visits, held.visits)
-        np.testing.assert_array_equal(agent.q, held.q)
+    live_while_zombie = sampler.agent_for(going_on)
+    assert live_while_zombie.n_updates == sum(_acting(t) for t in trials) - 1
+    for agent in (live_while_zombie, _fresh_agent(name, url)):
+        np.testing.assert_array_equal(agent.visits.sum(), held.visits.sum() + 5)
+    np.testing.assert_array_equal(live_while_zombie.q, _fresh_agent(name, url).q)
 
     # Past the grace period, the next trial of a worker with heartbeats fails the zombie, and
     # Optuna's retry callback enqueues a retry of its parameters.
@@ -184,7 +186,7 @@ def test_killed_worker_trial_is_failed_and_learning_resumes(
     assert retries[0].system_attrs[DECISION_KEY]["t"] == zombie_number
     assert not _acting(retries[0])
 
-    # The agent learns again: the zombie (a failure) and everything after it are folded in.
+    # The failed zombie fills its gap: it is folded in where it belongs, in number order.
     rebuilt = _fresh_agent(name, url)
     assert rebuilt.n_updates == sum(_acting(t) for t in trials)
     assert rebuilt.n_updates > held.n_updates + 5

@@ -9,11 +9,11 @@ import optuna
 import pytest
 
 from optuna_rl import RLSampler
-from optuna_rl.moves import ACTIONS
-from optuna_rl.prior import load_prior
-from optuna_rl.prior import parse_prior
-from optuna_rl.prior import prior_document
-from optuna_rl.state import N_STATES
+from optuna_rl.sampling.moves import ACTIONS
+from optuna_rl.sampling.prior import load_prior
+from optuna_rl.sampling.prior import parse_prior
+from optuna_rl.sampling.prior import prior_document
+from optuna_rl.sampling.state import N_STATES
 
 
 def _objective(trial: optuna.Trial) -> float:

@@ -11,6 +11,7 @@ import re
 import time
 from typing import Any
 
+from _learning import assert_learned_from_the_study
 import numpy as np
 import optuna
 from optuna.distributions import CategoricalDistribution
@@ -25,8 +26,9 @@ from optuna.trial import TrialState
 import pytest
 
 from optuna_rl import RLSampler
-from optuna_rl.moves import ACTIONS
-from optuna_rl.state import N_STATES
+from optuna_rl.sampling.moves import ACTIONS
+from optuna_rl.sampling.prior import load_prior
+from optuna_rl.sampling.state import N_STATES
 
 
 DECISION_KEY = "rl:decision"
@@ -174,7 +176,7 @@ def test_every_distribution_kind() -> None:
     assert agent.q.shape == (N_STATES, len(ACTIONS))
     assert agent.n_updates == 25
     assert np.all(np.isfinite(agent.q))
-    assert np.any(agent.q != 0.0)
+    assert_learned_from_the_study(agent, load_prior())
     # agent_for returns a copy.
     agent.q[:] = 123.0
     assert not np.any(sampler.agent_for(study).q == 123.0)
@@ -473,9 +475,12 @@ def test_direction(direction: str) -> None:
     values = [t.value for t in study.trials]
     best = min(values) if direction == "minimize" else max(values)
     assert study.best_value == best
-    assert abs(study.best_value) < 0.5
-    assert abs(study.best_params["x"] - 1.0) < 1.0
-    assert abs(study.best_params["y"] + 2.0) < 1.0
+    # Near the optimum, where random search gets with 60 trials in about 0.2% of runs.
+    assert abs(study.best_value) < 1e-3
+    # Maximising -f is minimising f: the sampler takes exactly the same steps.
+    mirror = optuna.create_study(direction="minimize", sampler=RLSampler(seed=9))
+    mirror.optimize(lambda trial: sign * objective(trial), n_trials=60)
+    assert [t.params for t in mirror.trials] == [t.params for t in study.trials]
     # Incumbent-anchored moves start from the best trial in the study's direction.
     checked = 0
     for t in study.trials[10:]:
@@ -550,13 +555,14 @@ def test_median_pruner() -> None:
     study = optuna.create_study(sampler=sampler, pruner=pruner)
     study.optimize(_reporting_objective, n_trials=25)
     assert any(t.state == TrialState.PRUNED for t in study.trials)
-    # Start-up counts completed trials only: pruned ones do not end it.
-    n_completed = 0
+    # Start-up counts results, completed and pruned trials alike (as TPE counts them): a pruned
+    # start-up trial is a result, so pruning cannot keep the agent from starting.
+    n_results = 0
     for t in study.trials:
         if t.number > 0:
-            _assert_valid_decision(t, startup=n_completed < 4)
-        n_completed += t.state == TrialState.COMPLETE
-    assert n_completed < 25 and n_completed >= 4
+            _assert_valid_decision(t, startup=n_results < 4)
+        n_results += t.state in (TrialState.COMPLETE, TrialState.PRUNED)
+    assert n_results == 25
 
 
 # ---------------------------------------------------------------------------------------------
@@ -579,9 +585,9 @@ def test_enqueued_trial_is_history() -> None:
     enqueued = study.trials[8]
     assert enqueued.params == {"x": 3.0, "y": -1.0}
     assert enqueued.value == 0.0
-    # A fully enqueued trial was not sampled, so it carries no decision ...
+    # A fully enqueued trial was not sampled, so it carries no decision, only who chose ...
     assert DECISION_KEY not in enqueued.system_attrs
-    assert "rl_action" not in enqueued.user_attrs
+    assert enqueued.user_attrs == {"rl_action": "enqueued"}
     # ... but it is the best trial, and the agent's incumbent moves start from it.
     assert study.best_trial.number == 8
     later = study.trials[9:]

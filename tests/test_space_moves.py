@@ -18,18 +18,18 @@ from optuna.distributions import FloatDistribution
 from optuna.distributions import IntDistribution
 import pytest
 
-from optuna_rl.moves import ACTIONS
-from optuna_rl.moves import MAX_STEP_SIZE
-from optuna_rl.moves import MIN_STEP_SIZE
-from optuna_rl.moves import MoveContext
-from optuna_rl.moves import available_actions
-from optuna_rl.moves import reflect
-from optuna_rl.space import MAX_SNAP_LEVELS
-from optuna_rl.space import Point
-from optuna_rl.space import SearchSpace
-from optuna_rl.surrogate import LocalGP
-from optuna_rl.surrogate import feature_groups
-from optuna_rl.surrogate import features
+from optuna_rl._search_space import MAX_SNAP_LEVELS
+from optuna_rl._search_space import SearchSpace
+from optuna_rl.sampling.moves import ACTIONS
+from optuna_rl.sampling.moves import MAX_STEP_SIZE
+from optuna_rl.sampling.moves import MIN_STEP_SIZE
+from optuna_rl.sampling.moves import MoveContext
+from optuna_rl.sampling.moves import available_actions
+from optuna_rl.sampling.moves import reflect
+from optuna_rl.sampling.space import Point
+from optuna_rl.sampling.surrogate import RankGP
+from optuna_rl.sampling.surrogate import feature_groups
+from optuna_rl.sampling.surrogate import features
 
 
 PROPERTY_SETTINGS = settings(max_examples=80, deadline=None)
@@ -132,9 +132,11 @@ def spaces_with_params(draw: st.DrawFn) -> tuple[dict[str, BaseDistribution], di
 
 
 def _random_point(draw: st.DrawFn, space: SearchSpace) -> Point:
-    numeric = draw(hnp.arrays(np.float64, space.n_numeric, elements=st.floats(0.0, 1.0)))
+    numeric = draw(
+        hnp.arrays(np.float64, space.normalised.n_numeric, elements=st.floats(0.0, 1.0))
+    )
     categorical = np.array(
-        [draw(st.integers(0, int(n) - 1)) for n in space.n_choices], dtype=np.int64
+        [draw(st.integers(0, int(n) - 1)) for n in space.normalised.n_choices], dtype=np.int64
     )
     return Point(numeric, categorical)
 
@@ -163,12 +165,12 @@ def assert_valid_params(space: SearchSpace, params: dict[str, Any]) -> None:
 
 
 def assert_valid_point(space: SearchSpace, point: Point) -> None:
-    assert point.numeric.shape == (space.n_numeric,)
-    assert point.categorical.shape == (space.n_categorical,)
+    assert point.numeric.shape == (space.normalised.n_numeric,)
+    assert point.categorical.shape == (space.normalised.n_categorical,)
     assert np.all(np.isfinite(point.numeric))
     assert np.all((0.0 <= point.numeric) & (point.numeric <= 1.0)), point.numeric
     assert np.issubdtype(point.categorical.dtype, np.integer)
-    assert np.all((0 <= point.categorical) & (point.categorical < space.n_choices))
+    assert np.all((0 <= point.categorical) & (point.categorical < space.normalised.n_choices))
 
 
 def assert_same_params(space: SearchSpace, got: dict[str, Any], expected: dict[str, Any]) -> None:
@@ -234,14 +236,16 @@ def test_any_point_of_the_cube_decodes_to_valid_params(data: st.DataObject) -> N
 @given(st.data())
 def test_from_unit_cube_gives_valid_choices(data: st.DataObject) -> None:
     space = SearchSpace(data.draw(search_spaces()))
-    d = space.n_numeric + space.n_categorical
+    d = space.normalised.n_numeric + space.normalised.n_categorical
     u = data.draw(hnp.arrays(np.float64, d, elements=st.floats(0.0, 1.0)))
-    point = space.from_unit_cube(u)
+    point = space.normalised.from_unit_cube(u)
     assert_valid_point(space, point)
-    np.testing.assert_array_equal(point.numeric, u[: space.n_numeric])
+    np.testing.assert_array_equal(point.numeric, u[: space.normalised.n_numeric])
     # Equal shares of [0, 1) per choice.
-    cat_u = u[space.n_numeric :]
-    expected = np.minimum(np.floor(cat_u * space.n_choices), space.n_choices - 1)
+    cat_u = u[space.normalised.n_numeric :]
+    expected = np.minimum(
+        np.floor(cat_u * space.normalised.n_choices), space.normalised.n_choices - 1
+    )
     np.testing.assert_array_equal(point.categorical, expected)
     assert_valid_params(space, space.decode(point))
 
@@ -249,7 +253,7 @@ def test_from_unit_cube_gives_valid_choices(data: st.DataObject) -> None:
 def test_from_unit_cube_covers_every_choice() -> None:
     space = SearchSpace({"c": CategoricalDistribution(["a", None, 3, 2.5, True])})
     u = (np.arange(100) + 0.5) / 100
-    chosen = {space.decode(space.from_unit_cube(np.array([x])))["c"] for x in u}
+    chosen = {space.decode(space.normalised.from_unit_cube(np.array([x])))["c"] for x in u}
     assert chosen == {"a", None, 3, 2.5, True}
 
 
@@ -313,10 +317,10 @@ def test_reflect_examples() -> None:
 def test_snap_numeric_puts_candidates_where_snap_puts_them(data: st.DataObject) -> None:
     space = SearchSpace(data.draw(search_spaces()))
     points = [_random_point(data.draw, space) for _ in range(5)]
-    rows = np.array([p.numeric for p in points]).reshape(5, space.n_numeric)
-    snapped = space.snap_numeric(rows)
+    rows = np.array([p.numeric for p in points]).reshape(5, space.normalised.n_numeric)
+    snapped = space.normalised.snap_numeric(rows)
     assert snapped.shape == rows.shape
-    np.testing.assert_array_equal(space.snap_numeric(snapped), snapped)  # Idempotent.
+    np.testing.assert_array_equal(space.normalised.snap_numeric(snapped), snapped)  # Idempotent.
     for point, row in zip(points, snapped, strict=True):
         exact = space.snap(point).numeric
         for j, name in enumerate(space.numeric_names):
@@ -384,23 +388,27 @@ def test_every_move_decodes_to_valid_params(
         elites[-1] = elites[0]  # Duplicate elites happen (e.g. on coarse grids).
     rng = np.random.default_rng(seed)
     # Completed trials for the surrogate move, enough to fit its model (or none).
-    n_observed = data.draw(st.sampled_from([0, space.n_numeric + space.n_categorical + 2, 30]))
+    n_observed = data.draw(
+        st.sampled_from([0, space.normalised.n_numeric + space.normalised.n_categorical + 2, 30])
+    )
     observed = [_random_point(data.draw, space) for _ in range(n_observed)]
     observed_x = features(
-        np.array([p.numeric for p in observed]).reshape(n_observed, space.n_numeric),
+        np.array([p.numeric for p in observed]).reshape(n_observed, space.normalised.n_numeric),
         np.array([p.categorical for p in observed], dtype=np.int64).reshape(
-            n_observed, space.n_categorical
+            n_observed, space.normalised.n_categorical
         ),
-        space.n_choices,
+        space.normalised.n_choices,
     )
     observed_y = rng.standard_normal(n_observed)
-    allowed = available_actions(n_elites, space.n_numeric, space.n_categorical)
+    allowed = available_actions(
+        n_elites, space.normalised.n_numeric, space.normalised.n_categorical
+    )
     assert allowed.any()
     for index, action in enumerate(ACTIONS):
         expected_allowed = (
             n_elites >= action.min_elites
-            and (space.n_numeric > 0 or not action.needs_numeric)
-            and (space.n_categorical > 0 or not action.needs_categorical)
+            and (space.normalised.n_numeric > 0 or not action.needs_numeric)
+            and (space.normalised.n_categorical > 0 or not action.needs_categorical)
         )
         assert bool(allowed[index]) == expected_allowed
         if not allowed[index]:
@@ -412,7 +420,12 @@ def test_every_move_decodes_to_valid_params(
             else (elites[0])
         )
         context = MoveContext(
-            list(elites), step_size, space.n_choices, observed_x, observed_y, space.snap_numeric
+            list(elites),
+            step_size,
+            space.normalised.n_choices,
+            observed_x,
+            observed_y,
+            space.normalised.snap_numeric,
         )
         before = [(p.numeric.copy(), p.categorical.copy()) for p in elites]
         point = action.move(rng, anchor, context)
@@ -446,7 +459,7 @@ def test_move_on_the_bounds_stays_inside(action: Any) -> None:
     ]
     rng = np.random.default_rng(0)
     for _ in range(50):
-        context = MoveContext(corners, 1.0, space.n_choices)
+        context = MoveContext(corners, 1.0, space.normalised.n_choices)
         point = action.move(rng, corners[0], context)
         assert_valid_point(space, point)
         assert_valid_params(space, space.decode(point))
@@ -495,7 +508,7 @@ def test_grouped_length_scales_move_together() -> None:
     numeric = rng.random((25, 2))
     y = numeric[:, 0] + (categorical[:, 0] == 1)
     n_choices = np.array([3])
-    model = LocalGP(features(numeric, categorical, n_choices), y, feature_groups(2, n_choices))
+    model = RankGP(features(numeric, categorical, n_choices), y, feature_groups(2, n_choices))
     scales = model.length_scales
     assert scales[2] == scales[3] == scales[4]
     assert scales[0] < scales[1]  # The numeric parameter that matters is the relevant one.

@@ -12,9 +12,9 @@ import pytest
 
 from optuna_rl import RLPruner
 from optuna_rl import RLSampler
-from optuna_rl.moves import ACTIONS
-from optuna_rl.state import N_STATES
-from optuna_rl.state import describe_state
+from optuna_rl.sampling.moves import ACTIONS
+from optuna_rl.sampling.state import N_STATES
+from optuna_rl.sampling.state import describe_state
 from optuna_rl.visualization import plot_action_use
 from optuna_rl.visualization import plot_pruning_decisions
 from optuna_rl.visualization import plot_q_table
@@ -46,7 +46,11 @@ def study() -> optuna.Study:
 
 
 def decided(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
-    return [t for t in study.trials if "rl_action" in t.user_attrs]
+    """The trials whose parameters the sampler chose (start-up design or agent), not the
+    independent sampler."""
+    return [
+        t for t in study.trials if t.user_attrs.get("rl_action", "independent") != "independent"
+    ]
 
 
 def test_q_table_is_the_rebuilt_agent_with_visits_in_the_cells(study: optuna.Study) -> None:

@@ -15,6 +15,7 @@ import sys
 import time
 from typing import Any
 
+from _learning import assert_learned_from_the_study
 import numpy as np
 import optuna
 from optuna.storages.journal import JournalFileBackend
@@ -25,6 +26,7 @@ from optuna_rl import RLPruner
 from optuna_rl import RLSampler
 from optuna_rl._attrs import DECISION_KEY
 from optuna_rl._attrs import USER_PRUNER
+from optuna_rl.sampling.prior import load_prior
 
 
 N_TRIALS_PER_WORKER = 25
@@ -163,7 +165,9 @@ def check_study(
     states = [t.state for t in trials]
     assert all(state in (TrialState.COMPLETE, TrialState.PRUNED) for state in states), states
     assert states.count(TrialState.COMPLETE) >= N_STARTUP_TRIALS
-    assert sum(USER_PRUNER in t.user_attrs for t in trials) >= expected // 2
+    # Every pruned trial says why (how many checks happen after the pruner's start-up depends on
+    # the workers' timing, so that is not counted).
+    assert all(USER_PRUNER in t.user_attrs for t in trials if t.state == TrialState.PRUNED)
     check_decisions(sorted(trials, key=lambda t: t.number), n_workers)
 
     # The agent is a function of the trials: two fresh rebuilds agree, and so does each worker's
@@ -174,7 +178,7 @@ def check_study(
     np.testing.assert_array_equal(rebuilt.visits, again.visits)
     n_acting = sum((t.system_attrs.get(DECISION_KEY) or {"a": -1})["a"] >= 0 for t in trials)
     assert rebuilt.n_updates == n_acting
-    assert np.any(rebuilt.q != 0.0)
+    assert_learned_from_the_study(rebuilt, load_prior())
     for i, out in enumerate(outs):
         worker = json.loads(out.read_text())
         np.testing.assert_array_equal(np.array(worker["q"]), rebuilt.q, err_msg=f"worker {i}")

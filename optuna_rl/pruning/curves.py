@@ -1,7 +1,7 @@
-"""Learning curves and the pruner's state: where a trial stands among the others at a step.
+"""Learning curves, and where a value stands among the other curves at a step.
 
-Pure numpy; knows nothing of Optuna. Values are signed so that smaller is better (negated for
-maximisation); NaN counts as the worst value.
+Values are signed so that smaller is better (negated for maximisation); NaN counts as the worst
+value.
 """
 
 from __future__ import annotations
@@ -13,6 +13,10 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
+
+from optuna_rl.core.agent import Undo
+from optuna_rl.core.ranking import Counts
+from optuna_rl.core.ranking import SortedMultiset
 
 
 class Curve:
@@ -27,7 +31,8 @@ class Curve:
         steps = sorted(values)
         self.steps = np.array(steps, dtype=np.int64)
         signed = np.array([sign * values[s] for s in steps], dtype=np.float64)
-        self.values = np.where(np.isnan(signed), np.inf, signed)
+        self.is_nan = np.isnan(signed)
+        self.values = np.where(self.is_nan, np.inf, signed)
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -47,23 +52,14 @@ class Curve:
             return None
         return float(self.values[np.searchsorted(self.steps, step, side="right") - 1])
 
-    def values_at(self, steps: np.ndarray) -> np.ndarray:
-        """:meth:`value_at` for many steps at once; NaN where the curve has no value."""
-        out = np.full(len(steps), np.nan)
-        if len(self.steps) == 0:
-            return out
-        inside = (steps >= self.steps[0]) & (steps <= self.steps[-1])
-        index = np.searchsorted(self.steps, steps[inside], side="right") - 1
-        out[inside] = self.values[index]
-        return out
-
 
 class Standings(NamedTuple):
     """Where values stand among other curves, one entry per step."""
 
     quantile: np.ndarray
-    """Fraction of the other curves better at the step (ties count one half); NaN if no other
-    curve has a value there."""
+    """Rank quantile among the other curves at the step
+    (:attr:`~optuna_rl.core.ranking.Counts.quantile`); NaN if no other curve has a value
+    there."""
     is_best: np.ndarray
     """No other curve is strictly better at the step."""
 
@@ -80,36 +76,53 @@ class StepIndex:
 
     def __init__(self) -> None:
         self._steps: list[int] = []
-        self._values: dict[int, list[float]] = {}
+        self._values: dict[int, SortedMultiset[float]] = {}
         self._curves: list[Curve] = []
 
     def __len__(self) -> int:
         return len(self._curves)
 
-    def add(self, curve: Curve) -> None:
+    def add(self, curve: Curve) -> Undo:
+        """Add ``curve``; returns a function that removes it again."""
         if len(curve) == 0:
-            return
+            return _nothing
+        new_steps = []
         for step in curve.steps.tolist():
             if step not in self._values:
-                at_step = (c.value_at(step) for c in self._curves)
-                self._values[step] = sorted(v for v in at_step if v is not None)
+                at_step = SortedMultiset[float]()
+                for other in self._curves:
+                    value = other.value_at(step)
+                    if value is not None:
+                        at_step.insert(value)
+                self._values[step] = at_step
                 insort(self._steps, step)
+                new_steps.append(step)
         low = bisect_left(self._steps, int(curve.steps[0]))
         high = bisect_right(self._steps, curve.last_step)
+        added = []
         for step in self._steps[low:high]:
             value = curve.value_at(step)
             assert value is not None
-            insort(self._values[step], value)
+            self._values[step].insert(value)
+            added.append((step, value))
         self._curves.append(curve)
 
-    def counts(self, value: float, step: int) -> tuple[int, int, int]:
-        """``(better, ties, n)``: of the ``n`` curves at ``step``, how many beat, how many tie."""
+        def undo() -> None:
+            self._curves.pop()
+            for step, value in added:
+                self._values[step].remove(value)
+            for step in new_steps:
+                del self._values[step]
+                self._steps.remove(step)
+
+        return undo
+
+    def counts(self, value: float, step: int) -> Counts:
+        """Where ``value`` stands among the curves at ``step``."""
         position = bisect_right(self._steps, step) - 1
         if position < 0:
-            return 0, 0, 0
-        values = self._values[self._steps[position]]
-        better = bisect_left(values, value)
-        return better, bisect_right(values, value) - better, len(values)
+            return Counts(0, 0, 0)
+        return self._values[self._steps[position]].counts(value)
 
 
 def standings(values: np.ndarray, steps: np.ndarray, index: StepIndex) -> Standings:
@@ -117,58 +130,12 @@ def standings(values: np.ndarray, steps: np.ndarray, index: StepIndex) -> Standi
     quantile = np.full(len(steps), np.nan)
     is_best = np.ones(len(steps), dtype=bool)
     for i, (value, step) in enumerate(zip(values.tolist(), steps.tolist(), strict=True)):
-        better, ties, n = index.counts(value, step)
-        if n:
-            quantile[i] = (better + 0.5 * ties) / n
-            is_best[i] = better == 0
+        counts = index.counts(value, step)
+        if counts.n:
+            quantile[i] = counts.quantile
+            is_best[i] = counts.better == 0
     return Standings(quantile, is_best)
 
 
-PROGRESS_EDGES = (0.1, 0.25, 0.5, 0.75)
-PROGRESS_NAMES = ("<10% done", "10-25% done", "25-50% done", "50-75% done", ">75% done")
-RANK_EDGES = (0.25, 0.5, 0.75, 0.9)
-RANK_NAMES = ("top quarter", "second quarter", "third quarter", "75-90th pct", "bottom 10%")
-TREND_EDGE = 0.1
-"""A rank that moved by more than this fraction of the others since the last report is a
-trend."""
-TREND_NAMES = ("gaining", "steady", "losing")
-
-N_STATES = len(PROGRESS_NAMES) * len(RANK_NAMES) * len(TREND_NAMES)
-CONTINUE = 0
-PRUNE = 1
-ACTION_NAMES = ("continue", "prune")
-
-
-def state_index(fraction_done: float, quantile: float, quantile_change: float) -> int:
-    """The pruner's state from the fraction of the run done, the rank quantile at this step
-    (0 best, 1 worst) and its change since the previous report."""
-    progress = int(np.searchsorted(PROGRESS_EDGES, fraction_done, side="right"))
-    rank = int(np.searchsorted(RANK_EDGES, quantile, side="right"))
-    trend = 1
-    if quantile_change < -TREND_EDGE:
-        trend = 0
-    elif quantile_change > TREND_EDGE:
-        trend = 2
-    return (progress * len(RANK_NAMES) + rank) * len(TREND_NAMES) + trend
-
-
-def better_ranked_states(index: int) -> list[int]:
-    """The states at the same progress and trend whose rank is as good or better, best first.
-
-    The chance of finishing among the best can only fall as the rank at a step worsens, so a
-    state where pruning pays tells that pruning pays in every worse-ranked state too. This lets
-    evidence flow to bad ranks, which completed curves visit rarely precisely because trials
-    there are pruned.
-    """
-    rest, trend = divmod(index, len(TREND_NAMES))
-    progress, rank = divmod(rest, len(RANK_NAMES))
-    return [(progress * len(RANK_NAMES) + r) * len(TREND_NAMES) + trend for r in range(rank + 1)]
-
-
-def describe_state(index: int) -> str:
-    """The state in words, e.g. ``"25-50% done, bottom 10%, losing"``."""
-    if not 0 <= index < N_STATES:
-        raise ValueError(f"state index must be in [0, {N_STATES}), got {index}.")
-    rest, trend = divmod(index, len(TREND_NAMES))
-    progress, rank = divmod(rest, len(RANK_NAMES))
-    return f"{PROGRESS_NAMES[progress]}, {RANK_NAMES[rank]}, {TREND_NAMES[trend]}"
+def _nothing() -> None:
+    pass

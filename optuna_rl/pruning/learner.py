@@ -1,5 +1,4 @@
-"""Off-policy learning of the pruning policy from finished learning curves. Knows nothing of
-Optuna.
+"""Off-policy learning of the pruning policy from finished learning curves.
 
 Each completed trial is an episode the pruner can replay with hindsight. At every report after
 the warm-up, the state is binned from the fraction of the run done, the rank of the value among
@@ -28,22 +27,22 @@ pruner prunes them) learn only this way.
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from bisect import insort
-import math
+from typing import NamedTuple
 
 import numpy as np
 
-from optuna_rl.agent import TERMINAL
-from optuna_rl.agent import Agent
-from optuna_rl.agent import Transition
-from optuna_rl.curves import CONTINUE
-from optuna_rl.curves import N_STATES
-from optuna_rl.curves import PRUNE
-from optuna_rl.curves import Curve
-from optuna_rl.curves import StepIndex
-from optuna_rl.curves import standings
-from optuna_rl.curves import state_index
+from optuna_rl.core.agent import TERMINAL
+from optuna_rl.core.agent import Agent
+from optuna_rl.core.agent import Transition
+from optuna_rl.core.agent import Undo
+from optuna_rl.core.ranking import SortedMultiset
+from optuna_rl.pruning.curves import Curve
+from optuna_rl.pruning.curves import StepIndex
+from optuna_rl.pruning.curves import standings
+from optuna_rl.pruning.state import CONTINUE
+from optuna_rl.pruning.state import N_STATES
+from optuna_rl.pruning.state import PRUNE
+from optuna_rl.pruning.state import state_index
 
 
 MIN_STATE_SAMPLES = 5
@@ -52,7 +51,16 @@ any samples count (completed curves' and bootstrapped ones); to serve as the boo
 of curves cut short, only visits by completed curves do."""
 
 
-class CurveReplay:
+class CurveRecord(NamedTuple):
+    """A finished trial as the pruner's learner sees it."""
+
+    curve: Curve
+    """The values it reported (possibly none)."""
+    final: float | None
+    """Its signed final value if it completed with a usable one, else ``None``."""
+
+
+class CurveLearner:
     """The pruning agent and the reference curves, folded from finished trials in order.
 
     Args:
@@ -66,10 +74,10 @@ class CurveReplay:
         self.top_quantile = top_quantile
         self.penalty = 1.0 / top_quantile
         self.n_warmup_steps = n_warmup_steps
-        self.curves: list[Curve] = []
         self.index = StepIndex()
-        self.finals: list[float] = []
+        self.finals: SortedMultiset[float] = SortedMultiset()
         self.horizon = 0
+        """The last step of the longest completed curve: a full run."""
         self.completed_visits = np.zeros(N_STATES, dtype=np.int64)
         """How often completed curves passed through each state."""
 
@@ -77,21 +85,30 @@ class CurveReplay:
     def n_completed(self) -> int:
         return len(self.finals)
 
-    def fold(self, curve: Curve | None, final: float | None) -> None:
-        """Fold in one finished trial: its curve (if it reported) and, if it completed, its
-        final signed value."""
-        if final is not None and not math.isnan(final):
-            winner = bisect_left(self.finals, final) < self.top_quantile * (len(self.finals) + 1)
-            if curve is not None and len(curve):
-                self._learn(curve, winner)
-            insort(self.finals, final)
-            if curve is not None and len(curve):
-                self.horizon = max(self.horizon, curve.last_step)
-        elif curve is not None and len(curve):
-            self._learn_cut_short(curve)
-        if curve is not None and len(curve):
-            self.curves.append(curve)
-            self.index.add(curve)
+    def fold(self, record: CurveRecord) -> Undo:
+        """Learn from one finished trial: its curve and, if it completed, its final signed
+        value. Returns a function that takes it back."""
+        curve, final = record
+        undo: list[Undo] = []
+        if final is not None:
+            winner = self.finals.counts(final).better < self.top_quantile * (self.n_completed + 1)
+            if len(curve):
+                undo += self._learn(curve, winner)
+            self.finals.insert(final)
+            undo.append(lambda: self.finals.remove(final))
+            if len(curve) and curve.last_step > self.horizon:
+                old_horizon = self.horizon
+                self.horizon = curve.last_step
+                undo.append(lambda: setattr(self, "horizon", old_horizon))
+        elif len(curve):
+            undo += self._learn_cut_short(curve)
+        undo.append(self.index.add(curve))
+
+        def undo_all() -> None:
+            for step in reversed(undo):
+                step()
+
+        return undo_all
 
     def state(self, curve: Curve, horizon: int | None = None) -> tuple[int, bool] | None:
         """The state of a running curve at its last report against the folded curves, and
@@ -131,32 +148,50 @@ class CurveReplay:
         steps = curve.steps[curve.steps >= self.n_warmup_steps]
         return horizon, states, steps, np.flatnonzero(states >= 0)
 
-    def _learn(self, curve: Curve, winner: bool) -> None:
+    def _learn(self, curve: Curve, winner: bool) -> list[Undo]:
         horizon, states, steps, known = self._episode(curve)
         prune_reward = -self.penalty if winner else 0.0
+        undo: list[Undo] = []
         for j, i in enumerate(known):
             state = int(states[i])
             self.completed_visits[state] += 1
-            self.agent.update(Transition(state, PRUNE, prune_reward, TERMINAL))
+            undo.append(self._unvisit(state))
+            undo.append(self.agent.update(Transition(state, PRUNE, prune_reward, TERMINAL)))
             if j + 1 < len(known):
                 nxt = known[j + 1]
-                cost = (steps[nxt] - steps[i]) / horizon
-                self.agent.update(Transition(state, CONTINUE, -cost, int(states[nxt])))
+                cost = _cost(steps[nxt] - steps[i], horizon)
+                transition = Transition(state, CONTINUE, -cost, int(states[nxt]))
             else:
-                cost = (curve.last_step - steps[i]) / horizon
-                self.agent.update(Transition(state, CONTINUE, -cost, TERMINAL))
+                cost = _cost(curve.last_step - steps[i], horizon)
+                transition = Transition(state, CONTINUE, -cost, TERMINAL)
+            undo.append(self.agent.update(transition))
+        return undo
 
-    def _learn_cut_short(self, curve: Curve) -> None:
+    def _learn_cut_short(self, curve: Curve) -> list[Undo]:
         """Bootstrap from a curve without a final value, one report to the next (see the module
         docstring)."""
         if self.horizon == 0:
-            return
+            return []
         horizon, states, steps, known = self._episode(curve)
+        undo: list[Undo] = []
         for i, nxt in zip(known[:-1].tolist(), known[1:].tolist(), strict=True):
             state, next_state = int(states[i]), int(states[nxt])
             if self.completed_visits[next_state] < MIN_STATE_SAMPLES:
                 continue
             prune_later = float(self.agent.q[next_state, PRUNE])
-            self.agent.update(Transition(state, PRUNE, prune_later, TERMINAL))
-            cost = (steps[nxt] - steps[i]) / horizon
-            self.agent.update(Transition(state, CONTINUE, -cost, next_state))
+            undo.append(self.agent.update(Transition(state, PRUNE, prune_later, TERMINAL)))
+            cost = _cost(steps[nxt] - steps[i], horizon)
+            undo.append(self.agent.update(Transition(state, CONTINUE, -cost, next_state)))
+        return undo
+
+    def _unvisit(self, state: int) -> Undo:
+        def undo() -> None:
+            self.completed_visits[state] -= 1
+
+        return undo
+
+
+def _cost(steps: int, horizon: int) -> float:
+    """The compute of ``steps`` more steps, as a fraction of a full run; nothing when no run
+    has gone past step 0 (every report at step 0: there is nothing left to save)."""
+    return steps / horizon if horizon > 0 else 0.0

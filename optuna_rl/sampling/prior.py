@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from optuna_rl.moves import ACTIONS
-from optuna_rl.state import N_STATES
+from optuna_rl.sampling.moves import ACTIONS
+from optuna_rl.sampling.state import N_STATES
 
 
 PRIOR_FORMAT_VERSION = 1

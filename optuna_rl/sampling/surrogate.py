@@ -1,4 +1,4 @@
-"""A small local Gaussian-process model for the model-guided move. Pure numpy/scipy.
+"""The Gaussian process of the model-guided move, on the ranks of the values. Pure numpy/scipy.
 
 The values are replaced by normal scores of their ranks (a Gaussian copula), so the model is
 the same for any monotone transformation of the objective, as the rewards are; the kernel is
@@ -11,6 +11,8 @@ apart as the two ends of a numeric range.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from typing import Any
 
 import numpy as np
@@ -20,13 +22,18 @@ from scipy.special import ndtr
 from scipy.special import ndtri
 from threadpoolctl import ThreadpoolController
 
+from optuna_rl.core.ranking import average_ranks
 
-_NOISE = 1e-4
-_LENGTH_SCALES = (0.05, 0.1, 0.2, 0.4, 0.8)
+
+NOISE = 1e-4
+"""Noise variance added to the kernel's diagonal, relative to the unit prior variance of the
+normal scores: a jitter that keeps the Cholesky factorisation stable, not a noise model."""
+LENGTH_SCALES = (0.05, 0.1, 0.2, 0.4, 0.8)
 """Candidate shared length scales, multiplied by sqrt(number of parameters) (distances grow
-with it)."""
-_ARD_FACTORS = (0.25, 4.0)
-"""Multiples of one dimension's length scale tried in the relevance pass."""
+with it): from a twentieth of the range (sharp, local structure) to most of it (smooth)."""
+ARD_FACTORS = (0.25, 4.0)
+"""Multiples of one parameter's length scale tried in the relevance pass: a parameter that
+matters 4 times more or less than the others."""
 
 
 _BLAS = ThreadpoolController()
@@ -53,23 +60,24 @@ _ONE_HOT_SCALE = float(np.sqrt(0.5))
 
 
 def single_threaded_blas() -> Any:
-    """A context in which BLAS uses one thread. The matrices here are small (at most a few
-    hundred rows), where threads cost more than they give, and on a loaded machine (several
-    workers, or training beside the study) a multi-threaded Cholesky of 200 rows was seen to
-    take 200 ms instead of 0.5 ms."""
+    """A context in which BLAS uses one thread, when that throttles nobody else.
+
+    The matrices here are small (a few hundred rows at most), where BLAS threads cost more than
+    they give: a model of 120 points took 15 ms with one thread and 27 ms with two on an idle
+    2-core machine, 33 and 68 ms on a loaded one. But the limit is process-wide, so it is set only
+    when no other thread could be running the user's code: with ``n_jobs > 1`` (Optuna's worker
+    threads) or any other non-daemon thread alive, BLAS is left as the user configured it.
+    """
+    current, main = threading.current_thread(), threading.main_thread()
+    others = [t for t in threading.enumerate() if t not in (current, main) and not t.daemon]
+    if others:
+        return contextlib.nullcontext()
     return _BLAS.limit(limits=1, user_api="blas")
 
 
 def normal_scores(values: np.ndarray) -> np.ndarray:
     """Normal quantiles of the ranks, ``Phi^-1((rank - 1/2) / n)``; ties share a rank."""
-    order = np.argsort(values, kind="stable")
-    sorted_values = values[order]
-    # Average ranks over ties (scipy.stats.rankdata's "average", without importing scipy.stats).
-    first = np.searchsorted(sorted_values, sorted_values, side="left")
-    last = np.searchsorted(sorted_values, sorted_values, side="right")
-    ranks = np.empty(len(values))
-    ranks[order] = 0.5 * (first + last + 1)
-    return ndtri((ranks - 0.5) / len(values))
+    return ndtri((average_ranks(values) - 0.5) / len(values))
 
 
 def _matern52(distance: np.ndarray) -> np.ndarray:
@@ -82,8 +90,8 @@ def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(squared, 0.0))
 
 
-class LocalGP:
-    """A zero-mean GP on normal scores, fitted at construction.
+class RankGP:
+    """A zero-mean GP on the normal scores of the values' ranks, fitted at construction.
 
     The length scales are fitted by marginal likelihood in two cheap stages: one shared scale
     from a short grid, then one pass over the dimensions trying a few multiples of each (a
@@ -102,13 +110,13 @@ class LocalGP:
             groups = np.arange(x.shape[1])
         n_params = int(groups.max()) + 1 if len(groups) else 0
         best = None
-        for length_scale in _LENGTH_SCALES:
+        for length_scale in LENGTH_SCALES:
             fit = self._fit(x, np.full(x.shape[1], length_scale * np.sqrt(n_params)))
             if best is None or fit[0] > best[0]:
                 best = fit
         assert best is not None
         for j in range(n_params):
-            for factor in _ARD_FACTORS:
+            for factor in ARD_FACTORS:
                 scales = best[1].copy()
                 scales[groups == j] *= factor
                 fit = self._fit(x, scales)
@@ -121,7 +129,7 @@ class LocalGP:
         self, x: np.ndarray, length_scales: np.ndarray
     ) -> tuple[float, np.ndarray, tuple[np.ndarray, bool], np.ndarray]:
         scaled = x / length_scales
-        gram = _matern52(_distances(scaled, scaled)) + _NOISE * np.eye(len(x))
+        gram = _matern52(_distances(scaled, scaled)) + NOISE * np.eye(len(x))
         factor = cho_factor(gram, lower=True)
         alpha = cho_solve(factor, self.z)
         # Log marginal likelihood up to a constant (Rasmussen & Williams, 2006, eq. 2.30).

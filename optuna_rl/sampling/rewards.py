@@ -1,0 +1,85 @@
+"""The reward each result pays the action that produced it, and the progress summary the state
+is binned from, advanced one result at a time.
+
+Rewards are all in [-1, 1] and invariant under any shift and positive scaling of the objective
+(they use ranks, never raw differences), so the same agent works for objectives from 1e-9 to
+1e9, minimised or maximised:
+
+- a new best pays ``0.25 + 0.75 p``, where ``p`` is the fraction of the earlier improvements of
+  the best value that this improvement exceeds in size (1 for the first). Paying for the size
+  of an improvement by its rank, not only for success, keeps the agent from learning to take
+  ever smaller steps, which succeed often but gain little;
+- any other result pays ``-q``, where ``q`` is its rank quantile among the earlier results
+  (:class:`~optuna_rl.core.ranking.Counts`): 0 for a near miss, -1 for the worst so far;
+- a failed trial pays -1.
+"""
+
+from __future__ import annotations
+
+from optuna_rl.core.agent import Undo
+from optuna_rl.core.ranking import Counts
+from optuna_rl.core.ranking import SortedMultiset
+from optuna_rl.sampling.results import Decision
+from optuna_rl.sampling.results import RankKey
+from optuna_rl.sampling.results import improvement
+from optuna_rl.sampling.state import INITIAL_STEP_SIZE
+from optuna_rl.sampling.state import Progress
+
+
+FAILED_REWARD = -1.0
+MIN_IMPROVEMENT_REWARD = 0.25
+"""What the smallest improvement of the best value pays: still more than any other result."""
+
+
+def improvement_reward(gain: float, earlier_gains: SortedMultiset[float]) -> float:
+    """The reward of a new best that improved by ``gain``, ranked among the earlier gains."""
+    if not len(earlier_gains):
+        return 1.0
+    exceeded = earlier_gains.counts(gain).better / len(earlier_gains)
+    return MIN_IMPROVEMENT_REWARD + (1.0 - MIN_IMPROVEMENT_REWARD) * exceeded
+
+
+class ProgressTracker:
+    """The progress summary of the results folded so far, and the best result."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(0, 0.0, INITIAL_STEP_SIZE)
+        self.best: RankKey | None = None
+        self.gains: SortedMultiset[float] = SortedMultiset()
+        """Sizes of the improvements of the best value so far (after the first result)."""
+
+    def advance(
+        self, key: RankKey | None, rank: Counts | None, decision: Decision | None
+    ) -> tuple[float, Undo]:
+        """Fold one result in: ``key`` and its ``rank`` among the earlier results (both
+        ``None`` if the trial failed), and the decision that produced it (it carries the step
+        size).
+
+        Returns:
+            The reward of the action that produced the result, and a function that undoes this.
+        """
+        old_progress, old_best = self.progress, self.best
+        step_size = decision.step_size if decision is not None else self.progress.step_size
+        if key is None or rank is None:
+            self.progress = Progress(self.progress.since_improvement + 1, 1.0, step_size)
+            return FAILED_REWARD, self._undo(old_progress, old_best, None)
+        improved = self.best is None or key < self.best
+        since = 0 if improved else self.progress.since_improvement + 1
+        self.progress = Progress(since, rank.quantile, step_size)
+        if not improved:
+            return -rank.quantile, self._undo(old_progress, old_best, None)
+        reward, gain = 1.0, None
+        if self.best is not None:
+            gain = improvement(self.best, key)
+            reward = improvement_reward(gain, self.gains)
+            self.gains.insert(gain)
+        self.best = key
+        return reward, self._undo(old_progress, old_best, gain)
+
+    def _undo(self, progress: Progress, best: RankKey | None, gain: float | None) -> Undo:
+        def undo() -> None:
+            self.progress, self.best = progress, best
+            if gain is not None:
+                self.gains.remove(gain)
+
+        return undo
