@@ -13,6 +13,9 @@ Each variant is a sampler name the benchmark scripts accept like Optuna's sample
 | ``RL-no-surrogate`` | the surrogate (local GP expected improvement) move is never chosen |
 | ``RL-surrogate-only`` | only the surrogate move: local GP Bayesian optimisation, no choice |
 | ``RL-random-startup`` | the start-up trials are uniform random instead of scrambled Sobol' |
+| ``RL-frozen`` | no in-study learning: the shipped table, never updated |
+| ``RL-state-blind`` | no state and no learning: every state's row is the shipped table's mean row,
+never updated (a fixed mixture of moves) |
 """
 
 from __future__ import annotations
@@ -21,9 +24,15 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import optuna
 from optuna.samplers import BaseSampler
 
 from optuna_rl import RLSampler
+from optuna_rl._sampler_study import SamplerStudy
+from optuna_rl.core.agent import Agent
+from optuna_rl.core.agent import Transition
+from optuna_rl.core.agent import Undo
+from optuna_rl.sampling.prior import load_prior
 from optuna_rl.sampling.design import SobolDesign
 from optuna_rl.sampling.moves import ACTIONS
 from optuna_rl.sampling.policy import Proposal
@@ -42,6 +51,30 @@ class _MaskedRLSampler(RLSampler):
         allowed = super()._allowed_actions(n_elites, space)
         narrowed = allowed & self._keep
         return narrowed if narrowed.any() else allowed
+
+
+class _FrozenAgent(Agent):
+    """An agent that never learns: updates change nothing."""
+
+    def update(self, transition: Transition) -> Undo:
+        return _nothing
+
+
+def _nothing() -> None:
+    pass
+
+
+class _FrozenRLSampler(RLSampler):
+    """RLSampler whose agent keeps its initial table for the whole study."""
+
+    def _new_study_cache(self, study: optuna.Study) -> SamplerStudy:
+        cache = super()._new_study_cache(study)
+        agent = cache.learner.agent
+        frozen = _FrozenAgent(
+            agent.n_states, agent.n_actions, agent.learning_rate, agent.discount, agent.q
+        )
+        cache.learner.agent = frozen
+        return cache
 
 
 class _RandomStartupRLSampler(RLSampler):
@@ -65,5 +98,9 @@ ABLATIONS: dict[str, Callable[[int], BaseSampler]] = {
         lambda name: name == "surrogate", seed=seed
     ),
     "RL-random-startup": lambda seed: _RandomStartupRLSampler(seed=seed),
+    "RL-frozen": lambda seed: _FrozenRLSampler(seed=seed),
+    "RL-state-blind": lambda seed: _FrozenRLSampler(
+        seed=seed, initial_q_table=np.broadcast_to(load_prior().mean(0), load_prior().shape)
+    ),
 }
 """Variant name -> factory taking the run's seed."""

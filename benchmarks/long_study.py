@@ -16,6 +16,11 @@ Passes (each a fresh study of a cheap objective: four floats and a categorical):
    ``--sqlite-trials`` trials (2,000) in windows of a tenth of that.
 4. **pruner, in-memory**: ``RandomSampler`` and ``RLPruner()``, ten reports per trial, for
    ``--pruner-trials`` trials (2,000) in windows of a tenth: the CPU time spent in ``prune``.
+5. **sampler, gaps** and **pruner, gaps**: passes 1 and 4 again, but as many workers make
+   them: trial 5 is asked and never told (a killed worker, left running), and from then on
+   trials run in pairs that finish out of order (the second is told before the first), so every
+   pair leaves a gap that fills one trial later. Both agents skip unfinished trials and refold
+   from a gap when it fills; this shows what that costs.
 
 With ``--profile``, the first and the last window of passes 1 and 4 are profiled with cProfile
 in an extra run, and the functions of optuna_rl whose time per trial grew most are listed.
@@ -104,6 +109,28 @@ class Stopwatch:
         setattr(owner, name, timed)
 
 
+DEAD_TRIAL = 5
+"""The trial a gap pass asks and never tells."""
+
+
+def optimize_out_of_order(
+    study: optuna.Study, run: Callable[[optuna.Trial], float], n_trials: int
+) -> None:
+    """``n_trials`` trials (even) in pairs, the second of each told before the first, as two
+    workers finish them; before the first pair, one trial is asked and never told."""
+    if len(study.trials) <= DEAD_TRIAL < len(study.trials) + n_trials:
+        study.optimize(run, n_trials=DEAD_TRIAL - len(study.trials))
+        study.ask()  # Never told: it stays RUNNING.
+        n_trials -= DEAD_TRIAL - len(study.trials) + 1
+    for _ in range(n_trials // 2):
+        first, second = study.ask(), study.ask()
+        for trial in (second, first):
+            try:
+                study.tell(trial, run(trial))
+            except optuna.TrialPruned:
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+
+
 def run_windows(
     study: optuna.Study,
     run: Callable[[optuna.Trial], float],
@@ -111,6 +138,7 @@ def run_windows(
     window: int,
     label: str,
     on_window: Callable[[int], dict[str, Any]],
+    out_of_order: bool = False,
 ) -> list[dict[str, Any]]:
     """Optimise in windows; ``on_window(n_done)`` gives each window's row, to which the window's
     wall and CPU milliseconds per trial are added."""
@@ -120,7 +148,11 @@ def run_windows(
     with tqdm(total=n_trials, desc=label, unit="trial", leave=False) as bar:
         for done in range(window, n_trials + 1, window):
             wall, cpu = time.perf_counter(), time.process_time()
-            study.optimize(run, n_trials=window, callbacks=[lambda s, t: bar.update()])
+            if out_of_order:
+                optimize_out_of_order(study, run, window)
+                bar.update(window)
+            else:
+                study.optimize(run, n_trials=window, callbacks=[lambda s, t: bar.update()])
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             row = on_window(done)
             row.update(trial_ms=1000 * wall / window, trial_cpu_ms=1000 * cpu / window)
@@ -134,6 +166,7 @@ def timing_pass(
     window: int,
     storage: str | None = None,
     pruner_pass: bool = False,
+    out_of_order: bool = False,
 ) -> list[dict[str, Any]]:
     watch = Stopwatch()
     if pruner_pass:
@@ -160,7 +193,7 @@ def timing_pass(
             "component_ms_per_trial": 1000 * spent / window,
         }
 
-    return run_windows(study, run, n_trials, window, label, on_window)
+    return run_windows(study, run, n_trials, window, label, on_window, out_of_order)
 
 
 def memory_pass(
@@ -347,6 +380,20 @@ def main() -> None:
             pruner_pass=True,
         ),
     )
+    timed(
+        "sampler gaps",
+        lambda: timing_pass("sampler gaps", args.trials, args.window, out_of_order=True),
+    )
+    timed(
+        "pruner gaps",
+        lambda: timing_pass(
+            "pruner gaps",
+            args.pruner_trials,
+            max(1, args.pruner_trials // 10),
+            pruner_pass=True,
+            out_of_order=True,
+        ),
+    )
     profiles: dict[str, list[tuple[str, float, float]]] = {}
     if args.profile:
         profiles["sampler in-memory"] = profile_windows(
@@ -416,6 +463,8 @@ def write_report(
         ("sampler in-memory", "sampler"),
         ("sampler SQLite", "sampler"),
         ("pruner in-memory", "pruner"),
+        ("sampler gaps", "sampler"),
+        ("pruner gaps", "pruner"),
     ):
         lines += ["", f"## {label}", "", *timing_table(passes[label], component)]
     lines += [
