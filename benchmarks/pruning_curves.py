@@ -20,7 +20,9 @@ Tasks (all data ship with scikit-learn or Gymnasium; nothing is downloaded):
   each of 20 epochs (minimise, so the direction is checked too). Same hyperparameters as
   ``digits``.
 
-Run through ``python benchmarks/pruning.py --make-curves`` (see there).
+Run through ``python benchmarks/pruning.py --make-curves`` (see there). ``pruning_corpus.py``
+builds the prior pruning policy's corpus with the same ``make_pool``, ``fit_epochs`` and
+``train_reinforce``.
 """
 
 from __future__ import annotations
@@ -118,6 +120,40 @@ def _train_mlp(
         layers += [nn.Linear(n_in, width), nn.ReLU(), nn.Dropout(float(params["dropout"]))]
         n_in = width
     model = nn.Sequential(*layers, nn.Linear(n_in, int(y_train.max()) + 1))
+    score = accuracy if dataset == "digits" else nn.functional.cross_entropy
+    return fit_epochs(
+        model,
+        params,
+        (x_train, x_val, y_train, y_val),
+        nn.functional.cross_entropy,
+        score,
+        horizon,
+        seed,
+    )
+
+
+def accuracy(logits: Any, labels: Any) -> float:
+    return float((logits.argmax(dim=1) == labels).float().mean())
+
+
+def fit_epochs(
+    model: Any,
+    params: dict[str, Any],
+    data: tuple[Any, Any, Any, Any],
+    loss: Callable[[Any, Any], Any],
+    score: Callable[[Any, Any], Any],
+    horizon: int,
+    seed: int,
+) -> np.ndarray:
+    """Train ``model`` on ``data = (x_train, x_val, y_train, y_val)`` for ``horizon`` epochs of
+    shuffled mini-batches, scoring it on the validation part after each epoch.
+
+    ``params`` gives ``lr``, ``weight_decay``, ``optimizer`` (``"adam"``, or ``"sgd"`` with
+    momentum 0.9) and ``batch_size``. The caller seeds PyTorch before building ``model``.
+    """
+    import torch
+
+    x_train, x_val, y_train, y_val = data
     lr, weight_decay = float(params["lr"]), float(params["weight_decay"])
     optimizer: torch.optim.Optimizer
     if params["optimizer"] == "adam":
@@ -135,15 +171,11 @@ def _train_mlp(
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
             optimizer.zero_grad()
-            nn.functional.cross_entropy(model(x_train[batch]), y_train[batch]).backward()
+            loss(model(x_train[batch]), y_train[batch]).backward()
             optimizer.step()
         model.eval()
         with torch.no_grad():
-            logits = model(x_val)
-        if dataset == "digits":
-            curve[epoch] = float((logits.argmax(dim=1) == y_val).float().mean())
-        else:
-            curve[epoch] = float(nn.functional.cross_entropy(logits, y_val))
+            curve[epoch] = float(score(model(x_val), y_val))
     return curve
 
 
@@ -156,7 +188,24 @@ def train_breast_cancer(params: dict[str, Any], seed: int, horizon: int) -> np.n
 
 
 def train_cartpole(params: dict[str, Any], seed: int, horizon: int) -> np.ndarray:
-    """REINFORCE with a state-value baseline (Sutton & Barto, 2018, sec. 13.4).
+    return train_reinforce(params, seed, horizon, "CartPole-v1")
+
+
+def _draw_action(logits: np.ndarray, u: float) -> int:
+    """Inverse-CDF draw from ``softmax(logits)`` with the uniform ``u``, counting from the last
+    action down (action ``n - 1`` when ``u < p(n - 1)``); two actions use the logistic closed
+    form, cheaper per environment step."""
+    if len(logits) == 2:
+        margin = min(max(float(logits[0] - logits[1]), -50.0), 50.0)
+        return int(u < 1.0 / (1.0 + math.exp(margin)))
+    p = np.exp(logits - logits.max())
+    tail = np.cumsum(p[::-1]) / p.sum()
+    return len(logits) - 1 - min(int(np.searchsorted(tail, u, side="right")), len(logits) - 1)
+
+
+def train_reinforce(params: dict[str, Any], seed: int, horizon: int, env_id: str) -> np.ndarray:
+    """REINFORCE with a state-value baseline (Sutton & Barto, 2018, sec. 13.4) on a Gymnasium
+    environment with a vector observation and discrete actions.
 
     The policy acts through a NumPy copy of its weights (the same function, without the
     per-step cost of autograd); the update recomputes log-probabilities in PyTorch over the
@@ -169,10 +218,11 @@ def train_cartpole(params: dict[str, Any], seed: int, horizon: int) -> np.ndarra
     torch.set_num_threads(1)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    env = gym.make("CartPole-v1")
+    env = gym.make(env_id)
+    n_obs, n_actions = env.observation_space.shape[0], int(env.action_space.n)
     width = int(params["width"])
-    policy = nn.Sequential(nn.Linear(4, width), nn.Tanh(), nn.Linear(width, 2))
-    value = nn.Sequential(nn.Linear(4, width), nn.Tanh(), nn.Linear(width, 1))
+    policy = nn.Sequential(nn.Linear(n_obs, width), nn.Tanh(), nn.Linear(width, n_actions))
+    value = nn.Sequential(nn.Linear(n_obs, width), nn.Tanh(), nn.Linear(width, 1))
     lr = float(params["lr"])
     optimizer = torch.optim.Adam([*policy.parameters(), *value.parameters()], lr=lr)
     discount = float(params["discount"])
@@ -189,10 +239,7 @@ def train_cartpole(params: dict[str, Any], seed: int, horizon: int) -> np.ndarra
             rewards: list[float] = []
             done = False
             while not done:
-                logits = np.tanh(obs @ w1.T + b1) @ w2.T + b2
-                margin = min(max(float(logits[0] - logits[1]), -50.0), 50.0)
-                p_right = 1.0 / (1.0 + math.exp(margin))
-                action = int(rng.random() < p_right)
+                action = _draw_action(np.tanh(obs @ w1.T + b1) @ w2.T + b2, rng.random())
                 states.append(obs)
                 actions.append(action)
                 obs, reward, terminated, truncated, _ = env.step(action)
@@ -243,23 +290,39 @@ TASKS: dict[str, CurveTask] = {
 }
 
 
-def _train_one(job: tuple[str, dict[str, Any], int]) -> tuple[int, np.ndarray]:
-    name, params, index = job
-    task = TASKS[name]
+def _train_one(job: tuple[CurveTask, dict[str, Any], int]) -> tuple[int, np.ndarray]:
+    task, params, index = job
     return index, task.train(params, 1000 + index, task.horizon)
 
 
-def make_pool(name: str, n_configs: int | None = None, processes: int = 2) -> CurvePool:
-    """Train every configuration of task ``name``'s pool (seeded, so rerunning reproduces it)."""
+def make_pool(
+    task: str | CurveTask,
+    n_configs: int | None = None,
+    processes: int = 2,
+    progress: bool = True,
+) -> CurvePool:
+    """Train every configuration of ``task``'s pool (seeded, so rerunning reproduces it).
+
+    Args:
+        task: A :class:`CurveTask`, or the name of one of :data:`TASKS`.
+        n_configs: Configurations to train (default ``task.n_configs``).
+        processes: Worker processes, at most 2; 1 trains in this process.
+        progress: Show a progress bar.
+    """
     from tqdm import tqdm
 
-    task = TASKS[name]
+    if isinstance(task, str):
+        task = TASKS[task]
     n = n_configs or task.n_configs
     params = task.sample(np.random.default_rng(12345), n)
-    jobs = [(name, {k: v[i].item() for k, v in params.items()}, i) for i in range(n)]
+    jobs = [(task, {k: v[i].item() for k, v in params.items()}, i) for i in range(n)]
     curves = np.empty((n, task.horizon))
-    with multiprocessing.Pool(processes=min(processes, 2)) as pool:
-        done = pool.imap_unordered(_train_one, jobs)
-        for index, curve in tqdm(done, total=n, desc=f"curves {name}"):
+    bar = {"total": n, "desc": f"curves {task.name}", "disable": not progress}
+    if processes <= 1:
+        for index, curve in tqdm(map(_train_one, jobs), **bar):
             curves[index] = curve
-    return CurvePool(name, task.metric, task.direction, curves, params)
+    else:
+        with multiprocessing.Pool(processes=min(processes, 2)) as pool:
+            for index, curve in tqdm(pool.imap_unordered(_train_one, jobs), **bar):
+                curves[index] = curve
+    return CurvePool(task.name, task.metric, task.direction, curves, params)
