@@ -1,8 +1,8 @@
 """Shared parts of the sampler benchmarks: samplers, resumable CSV, parallel runs, metrics.
 
-Used by ``bbob.py``, ``hpo.py`` and ``overhead.py``. Everything here is plain Python, numpy and
-pandas; the metric functions take tidy data frames so that the tests can feed them tiny
-synthetic tables.
+Used by ``bbob.py``, ``hpo.py``, ``overhead.py``, ``mo.py`` and ``constrained.py``. Everything
+here is plain Python, numpy and pandas; the metric functions take tidy data frames so that the
+tests can feed them tiny synthetic tables.
 """
 
 from __future__ import annotations
@@ -42,6 +42,10 @@ SAMPLER_NAMES: tuple[str, ...] = (
 )
 """Every sampler the benchmarks compare, in the order tables list them."""
 
+OTHER_SAMPLER_NAMES: tuple[str, ...] = ("NSGAIISampler",)
+"""Samplers :func:`make_sampler` also knows, run by the scripts that ask for them (``mo.py``,
+``constrained.py``); listed after :data:`SAMPLER_NAMES` in tables."""
+
 ABLATION_NAMES: tuple[str, ...] = (
     "RL-uniform-moves",
     "RL-greedy",
@@ -49,9 +53,15 @@ ABLATION_NAMES: tuple[str, ...] = (
     "RL-no-surrogate",
     "RL-surrogate-only",
     "RL-random-startup",
+    "RL-frozen",
+    "RL-state-blind",
+    "RL-one-state",
 )
 """RLSampler variants with one part removed (``_ablations.py``), accepted wherever a sampler
 name is; listed after Optuna's samplers in tables."""
+
+ALL_SAMPLER_NAMES: tuple[str, ...] = SAMPLER_NAMES + OTHER_SAMPLER_NAMES + ABLATION_NAMES
+"""Every name :func:`make_sampler` accepts, in the order tables list them."""
 
 BASELINE = "RLSampler"
 """The sampler the win-rate summaries are written for."""
@@ -65,7 +75,8 @@ def make_sampler(name: str, seed: int) -> BaseSampler:
     change the sequence and every seed would repeat the same run.
 
     Args:
-        name: One of :data:`SAMPLER_NAMES`.
+        name: One of :data:`SAMPLER_NAMES`, :data:`OTHER_SAMPLER_NAMES` or
+            :data:`ABLATION_NAMES`.
         seed: The sampler's seed.
 
     Returns:
@@ -83,15 +94,14 @@ def make_sampler(name: str, seed: int) -> BaseSampler:
         "GPSampler": lambda: optuna.samplers.GPSampler(seed=seed),
         "RandomSampler": lambda: optuna.samplers.RandomSampler(seed=seed),
         "QMCSampler": lambda: optuna.samplers.QMCSampler(seed=seed, scramble=True),
+        "NSGAIISampler": lambda: optuna.samplers.NSGAIISampler(seed=seed),
     }
     if name in ABLATION_NAMES:
         from _ablations import ABLATIONS
 
         factories[name] = lambda: ABLATIONS[name](seed)
     if name not in factories:
-        raise ValueError(
-            f"Unknown sampler {name!r}; choose from {', '.join(SAMPLER_NAMES + ABLATION_NAMES)}."
-        )
+        raise ValueError(f"Unknown sampler {name!r}; choose from {', '.join(ALL_SAMPLER_NAMES)}.")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return factories[name]()
@@ -171,12 +181,23 @@ class ResultStore:
         path: The CSV file.
         columns: Column names, in order.
         key_columns: The columns that identify a run.
+        retry: Marks the rows (a boolean mask of the frame :meth:`read` returns) whose runs do
+            not count as done and run again: e.g. runs a sampler refused, in case it has
+            learnt since. By default every row counts.
     """
 
-    def __init__(self, path: Path, columns: Sequence[str], key_columns: Sequence[str]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        columns: Sequence[str],
+        key_columns: Sequence[str],
+        *,
+        retry: Callable[[pd.DataFrame], pd.Series] | None = None,
+    ) -> None:
         self.path = path
         self.columns = list(columns)
         self.key_columns = list(key_columns)
+        self.retry = retry
 
     def read(self) -> pd.DataFrame:
         """All complete rows, one per key (the last one written wins)."""
@@ -187,8 +208,10 @@ class ResultStore:
         return frame.drop_duplicates(subset=self.key_columns, keep="last").reset_index(drop=True)
 
     def done_keys(self) -> set[tuple[str, ...]]:
-        """Keys of the runs already in the CSV, as tuples of strings."""
+        """Keys of the runs already in the CSV (but those ``retry`` marks), as strings."""
         frame = self.read()
+        if self.retry is not None and not frame.empty:
+            frame = frame[~self.retry(frame).astype(bool)]
         return {
             tuple(str(value) for value in row)
             for row in frame[self.key_columns].itertuples(index=False)
@@ -476,9 +499,17 @@ def to_markdown(frame: pd.DataFrame, *, floatfmt: str = ".3f", index: bool = Tru
 
 
 def add_common_arguments(
-    parser: argparse.ArgumentParser, *, default_seeds: Sequence[int], default_jobs: int = 2
+    parser: argparse.ArgumentParser,
+    *,
+    default_seeds: Sequence[int],
+    default_jobs: int = 2,
+    default_samplers: Sequence[str] = SAMPLER_NAMES,
 ) -> None:
-    """``--quick``, ``--jobs``, ``--samplers``, ``--seeds`` and ``--report-only``."""
+    """``--quick``, ``--jobs``, ``--samplers``, ``--seeds``, ``--report-only`` and ``--out``.
+
+    ``--samplers`` accepts every name in :data:`ALL_SAMPLER_NAMES` and defaults to
+    ``default_samplers``.
+    """
     parser.add_argument("--quick", action="store_true", help="a small run (< 3 minutes)")
     parser.add_argument(
         "--jobs", type=int, default=default_jobs, help="worker processes (default %(default)s)"
@@ -486,10 +517,10 @@ def add_common_arguments(
     parser.add_argument(
         "--samplers",
         nargs="+",
-        default=list(SAMPLER_NAMES),
-        choices=SAMPLER_NAMES + ABLATION_NAMES,
+        default=list(default_samplers),
+        choices=ALL_SAMPLER_NAMES,
         metavar="NAME",
-        help=f"samplers to run (default: all of {' '.join(SAMPLER_NAMES)})",
+        help=f"samplers to run (default: {' '.join(default_samplers)})",
     )
     parser.add_argument(
         "--seeds", nargs="+", type=int, default=list(default_seeds), help="sampler seeds"
@@ -508,6 +539,6 @@ def add_common_arguments(
 
 
 def sampler_order(names: Iterable[str]) -> list[str]:
-    """``names`` in the order of :data:`SAMPLER_NAMES`, then :data:`ABLATION_NAMES`."""
+    """``names`` in the order of :data:`ALL_SAMPLER_NAMES`."""
     present = set(names)
-    return [name for name in SAMPLER_NAMES + ABLATION_NAMES if name in present]
+    return [name for name in ALL_SAMPLER_NAMES if name in present]
