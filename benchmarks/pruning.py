@@ -37,6 +37,15 @@ it more trials, as it would a user with a fixed GPU budget (the trial running wh
 runs out is stopped there and counts as pruned). Saving is then about 1 for every pruner; best
 final, Δbest and area compare what each found with the same compute.
 
+**Field**: Optuna's NopPruner, MedianPruner, PercentilePruner(25), SuccessiveHalvingPruner,
+HyperbandPruner, PatientPruner(MedianPruner, 2) and WilcoxonPruner, with their defaults, and
+RLPruner (also with ``top_quantile=0.3``). ``--pruners`` can add :data:`ABLATIONS`: RLPruner
+without its prior (learning from the study alone) and with the prior frozen (no learning).
+
+**Tasks**: ``digits`` and ``cartpole`` were developed on; ``breast_cancer`` and ``forest`` are
+held out (``forest``, a random forest on digits, was added with the prior pruning policy and
+never tuned on; see ``pruning_curves.py``).
+
 Run (default 20 seeds of 100 trials; ``--quick``: 2 seeds of 30, writes ``pruning_quick.*``)::
 
     python benchmarks/pruning.py                 # replay the stored pools
@@ -70,30 +79,63 @@ from optuna.pruners import HyperbandPruner
 from optuna.pruners import MedianPruner
 from optuna.pruners import NopPruner
 from optuna.pruners import PatientPruner
+from optuna.pruners import PercentilePruner
 from optuna.pruners import SuccessiveHalvingPruner
+from optuna.pruners import WilcoxonPruner
 from optuna.samplers import RandomSampler
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
 from optuna_rl import RLPruner
+from optuna_rl._pruner_study import PrunerStudy
+from optuna_rl.core.agent import Transition
 
 
 RESULTS = Path(__file__).resolve().parent / "results"
-TASK_NAMES = ("digits", "cartpole", "breast_cancer")
-HELD_OUT = ("breast_cancer",)
+TASK_NAMES = ("digits", "cartpole", "breast_cancer", "forest")
+HELD_OUT = ("breast_cancer", "forest")
 WINNER_QUANTILE = 0.1
+
+
+class FrozenRLPruner(RLPruner):
+    """RLPruner whose Q-table stays the prior for the whole study (an ablation: the study's
+    curves are still the reference its ranks are taken against, but teach nothing)."""
+
+    def _new_study_cache(self, study: optuna.Study) -> PrunerStudy:
+        cache = super()._new_study_cache(study)
+        cache.learner.agent.update = _no_update  # type: ignore[method-assign]
+        return cache
+
+
+def _no_update(transition: Transition) -> Callable[[], None]:
+    return _nothing
+
+
+def _nothing() -> None:
+    pass
+
 
 PRUNERS: dict[str, Callable[[], BasePruner]] = {
     "Nop": NopPruner,
     "Median": MedianPruner,
+    "Percentile(25)": lambda: PercentilePruner(25.0),
     "SuccessiveHalving": SuccessiveHalvingPruner,
     "Hyperband": HyperbandPruner,
     "Patient(Median, 2)": lambda: PatientPruner(MedianPruner(), patience=2),
+    "Wilcoxon": WilcoxonPruner,
     "RLPruner": RLPruner,
     # The risk knob turned toward safety, to show the trade-off it offers.
     "RLPruner(top_quantile=0.3)": lambda: RLPruner(top_quantile=0.3),
 }
+ABLATIONS: dict[str, Callable[[], BasePruner]] = {
+    # No prior: the policy is learned from the study's own curves alone.
+    "RLPruner(no prior)": lambda: RLPruner(prior_weight=0.0),
+    # The prior alone: the study's curves teach nothing.
+    "RLPruner(prior frozen)": FrozenRLPruner,
+}
+"""Variants that separate the prior from the study's own learning (``--pruners`` runs them)."""
+ALL_PRUNERS = {**PRUNERS, **ABLATIONS}
 
 
 @dataclass(frozen=True)
@@ -133,11 +175,12 @@ class CurvePool:
 
     @property
     def best_final(self) -> float:
-        return float(self.sign * np.min(self.sign * self.finals))
+        """The best final value (diverged runs, NaN, left out)."""
+        return float(self.sign * np.nanmin(self.sign * self.finals))
 
     @property
     def median_final(self) -> float:
-        return float(np.median(self.finals))
+        return float(np.nanmedian(self.finals))
 
     def winners(self, quantile: float = WINNER_QUANTILE) -> np.ndarray:
         """Configurations whose final value is within the best ``quantile`` of the pool."""
@@ -286,7 +329,7 @@ def run_one(
     budget = n_trials * pool.horizon
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        pruner = PRUNERS[pruner_name]()
+        pruner = ALL_PRUNERS[pruner_name]()
         records = replay_study(
             pool, pruner, seed, n_trials, epoch_budget=budget if equal_budget else None
         )
@@ -518,15 +561,21 @@ def plot_anytime(results: Sequence[RunResult], pools: dict[str, CurvePool], path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(pools), figsize=(5.2 * len(pools), 4.2), squeeze=False)
+    n_columns = 2 if len(pools) == 4 else len(pools)
+    n_rows = -(-len(pools) // n_columns)
+    fig, axes = plt.subplots(
+        n_rows, n_columns, figsize=(5.2 * n_columns, 4.2 * n_rows), squeeze=False
+    )
     pruners = list(dict.fromkeys(r.pruner for r in results))
-    for ax, (task, pool) in zip(axes[0], pools.items(), strict=True):
+    for ax, (task, pool) in zip(axes.flat[: len(pools)], pools.items(), strict=True):
         for pruner in pruners:
             curves = np.array(
                 [r.anytime for r in results if r.task == task and r.pruner == pruner]
             )
             epochs = np.arange(1, curves.shape[1] + 1)
-            style = {"linewidth": 2.4, "color": "black"} if pruner == "RLPruner" else {}
+            # RLPruner drawn on top, so that a variant that matches it does not hide it.
+            bold = {"linewidth": 2.4, "color": "black", "zorder": 5}
+            style = bold if pruner == "RLPruner" else {}
             mean = curves.mean(axis=0)
             (line,) = ax.plot(epochs, mean, label=pruner, **style)
             spent = int(
@@ -539,7 +588,8 @@ def plot_anytime(results: Sequence[RunResult], pools: dict[str, CurvePool], path
         ax.set_xlabel("cumulative epochs")
         ax.set_title(f"{_task_label(task)}: {pool.metric}")
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("normalised regret of best final found")
+    for row in axes:
+        row[0].set_ylabel("normalised regret of best final found")
     axes[0][-1].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -555,7 +605,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 20)")
     parser.add_argument("--trials", type=int, default=None, help="trials per study (100)")
     parser.add_argument("--tasks", nargs="+", default=list(TASK_NAMES), choices=TASK_NAMES)
-    parser.add_argument("--pruners", nargs="+", default=list(PRUNERS), choices=list(PRUNERS))
+    parser.add_argument("--pruners", nargs="+", default=list(PRUNERS), choices=list(ALL_PRUNERS))
     parser.add_argument("--processes", type=int, default=2, help="at most 2")
     parser.add_argument(
         "--equal-budget",

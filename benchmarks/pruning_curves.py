@@ -19,6 +19,12 @@ Tasks (all data ship with scikit-learn or Gymnasium; nothing is downloaded):
   MLP on scikit-learn's ``load_breast_cancer``; the curve is the validation cross-entropy after
   each of 20 epochs (minimise, so the direction is checked too). Same hyperparameters as
   ``digits``.
+- ``forest`` (held out, added with the prior pruning policy and never tuned on): a random forest
+  from scikit-learn grown on ``load_digits`` (70/30 stratified split), 5 trees per step up to
+  100; the curve is the validation log-loss after each of the 20 steps (minimise). A model
+  family (bagged trees) and a kind of step (more trees, not more epochs) that neither the
+  corpus nor the other tasks have. Hyperparameters: maximum depth, log maximum features, log
+  minimum samples per leaf, split criterion, bootstrap and its sample fraction.
 
 Run through ``python benchmarks/pruning.py --make-curves`` (see there). ``pruning_corpus.py``
 builds the prior pruning policy's corpus with the same ``make_pool``, ``fit_epochs`` and
@@ -191,6 +197,57 @@ def train_cartpole(params: dict[str, Any], seed: int, horizon: int) -> np.ndarra
     return train_reinforce(params, seed, horizon, "CartPole-v1")
 
 
+FOREST_DEPTHS = np.array([2, 3, 4, 6, 8, 12, 16, 0])
+"""Maximum tree depths of the ``forest`` task; 0 stands for unlimited."""
+FOREST_CRITERIA = np.array(["gini", "entropy"])
+FOREST_TREES_PER_STEP = 5
+
+
+def sample_forest_space(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """The random forest's space."""
+    return {
+        "max_depth": rng.choice(FOREST_DEPTHS, n),
+        "max_features": _log_uniform(rng, 0.02, 1.0, n),
+        "min_samples_leaf": np.round(_log_uniform(rng, 1.0, 64.0, n)).astype(np.int64),
+        "criterion": rng.choice(FOREST_CRITERIA, n),
+        "bootstrap": rng.random(n) < 0.7,
+        "max_samples": rng.uniform(0.1, 1.0, n),
+    }
+
+
+def train_forest(params: dict[str, Any], seed: int, horizon: int) -> np.ndarray:
+    """Validation log-loss of a random forest on digits after each step of
+    :data:`FOREST_TREES_PER_STEP` more trees (``warm_start``)."""
+    import sklearn.datasets
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.metrics import log_loss
+    from sklearn.model_selection import train_test_split
+
+    x, y = sklearn.datasets.load_digits(return_X_y=True)
+    x_train, x_val, y_train, y_val = train_test_split(
+        x, y, test_size=0.3, stratify=y, random_state=0
+    )
+    bootstrap = bool(params["bootstrap"])
+    forest = RandomForestClassifier(
+        n_estimators=0,
+        max_depth=int(params["max_depth"]) or None,
+        max_features=float(params["max_features"]),
+        min_samples_leaf=int(params["min_samples_leaf"]),
+        criterion=str(params["criterion"]),
+        bootstrap=bootstrap,
+        max_samples=float(params["max_samples"]) if bootstrap else None,
+        warm_start=True,
+        random_state=seed,
+        n_jobs=1,
+    )
+    curve = np.empty(horizon)
+    for step in range(horizon):
+        forest.set_params(n_estimators=FOREST_TREES_PER_STEP * (step + 1))
+        forest.fit(x_train, y_train)
+        curve[step] = log_loss(y_val, forest.predict_proba(x_val), labels=forest.classes_)
+    return curve
+
+
 def _draw_action(logits: np.ndarray, u: float) -> int:
     """Inverse-CDF draw from ``softmax(logits)`` with the uniform ``u``, counting from the last
     action down (action ``n - 1`` when ``u < p(n - 1)``); two actions use the logistic closed
@@ -286,6 +343,9 @@ TASKS: dict[str, CurveTask] = {
         400,
         sample_mlp_space,
         train_breast_cancer,
+    ),
+    "forest": CurveTask(
+        "forest", "validation log-loss", "minimize", 20, 400, sample_forest_space, train_forest
     ),
 }
 

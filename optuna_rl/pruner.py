@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import TYPE_CHECKING
 from typing import Any
 
+import numpy as np
 from optuna.pruners import BasePruner
 
 from optuna_rl import _attrs
@@ -17,6 +19,10 @@ from optuna_rl._validation import check_int
 from optuna_rl.pruning.learner import CurveLearner
 from optuna_rl.pruning.policy import Verdict
 from optuna_rl.pruning.policy import decide
+from optuna_rl.pruning.prior import PriorTable
+from optuna_rl.pruning.prior import check_prior
+from optuna_rl.pruning.prior import load_prior
+from optuna_rl.pruning.state import N_STATES
 
 
 if TYPE_CHECKING:
@@ -26,28 +32,43 @@ if TYPE_CHECKING:
 
 _MAX_TRACKED_TRIALS = 10_000
 """Bound on the trials whose last written decision is remembered (to skip unchanged writes)."""
+_TABLE_WEIGHT = 20
+"""Pseudo-count of each entry of a table passed as ``initial_q_table`` (at ``prior_weight=1``):
+the largest weight of the shipped prior's entries."""
 
 
 class RLPruner(BasePruner):
-    """Pruner whose continue-or-prune policy is learned by Q-learning from finished curves.
+    """Pruner whose continue-or-prune policy is learned by Q-learning from learning curves.
 
     At each report, the pruner bins the fraction of the run done, the rank of the trial's value
-    among the other finished trials at the same (or nearest earlier) step, and the change of
-    that rank since the last report into a state. The Q-table over (state, continue/prune) is
-    learned off-policy from the completed trials' learning curves, with hindsight: pruning at a
-    step would have saved the rest of the run, and would have cost ``1 / top_quantile`` full
-    runs had the trial finished among the best ``top_quantile`` of the completed trials. Curves
-    cut short (pruned or failed trials) teach by temporal-difference bootstrapping toward the
-    values of the states they reached next, where completed curves have been at least 5 times.
-    The table is rebuilt from the study's trials, so workers sharing a storage share the policy.
+    among the other finished trials at the same (or nearest earlier) step, the change of that
+    rank since the last report, and whether the curve's recent slope, carried on, would
+    overtake the best value at that step into a state. The Q-table over (state, continue/prune)
+    starts from a prior policy learned offline, by the same Q-learning, from the learning
+    curves of many tasks (``benchmarks/train_pruner_prior.py``), so it prunes from the first
+    trials on; the study's own completed curves refine it. They teach with hindsight: pruning
+    at a report would have saved the rest of the run, and would have lost a winner had the
+    trial finished among the best ``top_quantile`` of the completed trials; continuing is
+    scored by what the current policy would have done along the rest of the curve. A lost
+    winner costs a few runs, not ``1 / top_quantile``: at a fixed compute budget, what pruning
+    saves buys more trials, and the policy is tuned for the best value reached for the compute
+    spent. The table is rebuilt from the study's trials, so workers sharing a storage share the
+    policy.
 
     A trial is never pruned before ``n_startup_trials`` trials have completed, before
-    ``n_warmup_steps``, in a state with fewer than 5 samples, completed or bootstrapped (unless
-    pruning pays in a state as well ranked at the same progress and trend), or while its value
-    is the best at its step. A NaN value is pruned (after the warm-up), as Optuna's
+    ``n_warmup_steps``, in a state with fewer than 5 samples, the prior's pseudo-counts included
+    (unless pruning pays in a better-ranked state at the same progress and trend), at the last
+    step of the longest completed run (nothing is left to save), or while its value is the best
+    at its step. A NaN value is pruned (after the warm-up), as Optuna's
     :class:`~optuna.pruners.MedianPruner` does. Each decision is written on the trial as the
-    user attr ``rl_pruner`` (state, Q-values and the reason), which optuna-dashboard shows:
-    when the decision, its reason or the state changes, and always when the trial is pruned.
+    user attr ``rl_pruner`` (state, Q-values, samples and the reason), which optuna-dashboard
+    shows: when the decision, its reason or the state changes, and always when the trial is
+    pruned.
+
+    Like Optuna's pruners, RLPruner serves single-objective studies only: in a multi-objective
+    study :meth:`optuna.trial.Trial.report` and :meth:`optuna.trial.Trial.should_prune` raise
+    :class:`NotImplementedError`, and so does :meth:`prune`. It can stay set on such a study as
+    long as its trials do not report (``create_study(directions=[...], pruner=RLPruner())``).
 
     Example:
 
@@ -81,8 +102,18 @@ class RLPruner(BasePruner):
             steps, as in :class:`~optuna.pruners.MedianPruner`.
         top_quantile:
             The risk knob, in (0, 1): completed trials whose final value ranks in this top
-            fraction are winners; losing one costs ``1 / top_quantile`` full runs. Smaller values
-            prune more aggressively.
+            fraction are winners, which pruning avoids losing. Larger values prune less. The
+            shipped prior was learned for the default, 0.1; with another value it is where the
+            study's learning starts.
+        initial_q_table:
+            The prior Q-table (``n_states x 2``: continue, prune) the study's learning starts
+            from. By default, the table shipped with the package, learned offline on a corpus of
+            learning curves by ``benchmarks/train_pruner_prior.py``.
+        prior_weight:
+            How much the prior weighs against the study's own samples, >= 0: each prior value
+            counts as ``prior_weight`` times its pseudo-count of samples (the shipped prior's are
+            up to 20, a given table's are 20), so the study's samples outweigh it as they
+            accumulate. 0 starts from nothing: the pruner learns from the study's curves alone.
 
     Raises:
         ValueError: If a numeric argument is out of its range.
@@ -92,10 +123,12 @@ class RLPruner(BasePruner):
     def __init__(
         self,
         *,
-        n_startup_trials: int = 5,
+        n_startup_trials: int = 1,
         n_warmup_steps: int = 0,
         interval_steps: int = 1,
         top_quantile: float = 0.1,
+        initial_q_table: np.ndarray | None = None,
+        prior_weight: float = 1.0,
     ) -> None:
         self._n_startup_trials = check_int("n_startup_trials", n_startup_trials, minimum=0)
         self._n_warmup_steps = check_int("n_warmup_steps", n_warmup_steps, minimum=0)
@@ -103,6 +136,8 @@ class RLPruner(BasePruner):
         self._top_quantile = check_float(
             "top_quantile", top_quantile, low=0.0, high=1.0, low_open=True, high_open=True
         )
+        weight = check_float("prior_weight", prior_weight, low=0.0, high=math.inf, high_open=True)
+        self._prior = _prior(initial_q_table, weight)
         self._init_caches()
 
     def _init_caches(self) -> None:
@@ -155,7 +190,7 @@ class RLPruner(BasePruner):
             return cache.learner
 
     def _new_study_cache(self, study: Study) -> PrunerStudy:
-        learner = CurveLearner(self._top_quantile, self._n_warmup_steps)
+        learner = CurveLearner(self._top_quantile, self._n_warmup_steps, self._prior)
         return PrunerStudy(learner, _trials.direction_sign(study))
 
     def _explain(self, study: Study, trial: FrozenTrial, step: int, verdict: Verdict) -> None:
@@ -175,3 +210,24 @@ class RLPruner(BasePruner):
         _compat.set_trial_user_attr(
             study, trial, _attrs.USER_PRUNER, f"step {step}: {verdict.reason}{verdict.values}"
         )
+
+
+def _prior(table: Any, weight: float) -> PriorTable:
+    """The prior a study's learner starts from: ``table`` (the shipped one if ``None``) with its
+    pseudo-counts times ``weight``; nothing at all if ``weight`` is 0."""
+    if weight == 0.0:
+        return PriorTable.nothing()
+    if table is None:
+        return load_prior().scaled(weight)
+    shape = (N_STATES, 2)
+    try:
+        q = np.array(table, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"`initial_q_table` must be None or an array of shape {shape}, got {table!r}."
+        ) from exc
+    if q.shape != shape or not np.all(np.isfinite(q)):
+        raise ValueError(
+            f"`initial_q_table` must have shape {shape} and finite values, got shape {q.shape}."
+        )
+    return check_prior(q, np.full(shape, _TABLE_WEIGHT)).scaled(weight)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 from pathlib import Path
 import sys
@@ -188,3 +189,67 @@ def test_frontier_replays_the_benchmark_draws_and_scores_rules() -> None:
     assert halving.delta_best_pct == 0.0
     best_saving, _ = frontier.frontier(scores)
     assert best_saving is not None and best_saving.saving >= halving.saving
+
+
+def _benchmark_module(name: str) -> ModuleType:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def test_every_pruner_of_the_field_and_the_ablations_runs() -> None:
+    pool = _pool()
+    for name in pruning.ALL_PRUNERS:
+        result = pruning.run_one(pool, name, seed=0, n_trials=12)
+        assert len(result.records) == 12, name
+
+
+def test_the_replay_without_optuna_decides_as_rlpruner_does() -> None:
+    from optuna_rl.pruning.learner import CurveLearner
+    from optuna_rl.pruning.prior import load_prior
+
+    replay = _benchmark_module("_pruner_replay").replay
+    frontier = _benchmark_module("pruning_frontier")
+    pool = _pool()
+    n_trials = 20
+    for equal_budget in (False, True):
+        result = pruning.run_one(pool, "RLPruner", 3, n_trials, equal_budget=equal_budget)
+        assert result.n_pruned > 0
+        records = replay(
+            pool.curves,
+            pool.sign,
+            frontier.draws(pool, 3, len(result.records)),
+            CurveLearner(0.1, 0, load_prior()),
+            n_startup_trials=1,
+            n_trials=None if equal_budget else n_trials,
+            epoch_budget=n_trials * HORIZON if equal_budget else None,
+        )
+        assert [tuple(r) for r in records] == [
+            (r.config, r.epochs, r.final) for r in result.records
+        ]
+
+
+def test_prior_training_keeps_what_the_studies_taught_without_the_prior() -> None:
+    from optuna_rl.pruning.learner import CurveLearner
+    from optuna_rl.pruning.prior import PriorTable
+    from optuna_rl.pruning.state import N_STATES
+    from optuna_rl.pruning.state import PRUNE
+
+    train = _benchmark_module("train_pruner_prior")
+    pool = _pool(n=16)
+    prior = PriorTable(np.full((N_STATES, 2), -0.3), np.full((N_STATES, 2), 7))
+    with_prior, alone = CurveLearner(0.1, 0, prior), CurveLearner(0.1, 0)
+    replay = _benchmark_module("_pruner_replay").replay
+    configs = np.arange(16)
+    # No pruning before every trial has completed: both learners see the same curves.
+    for learner in (with_prior, alone):
+        replay(pool.curves, pool.sign, configs, learner, n_startup_trials=100, n_trials=16)
+    taught, expected = train.study_sums(with_prior), train.study_sums(alone)
+    np.testing.assert_array_equal(taught.count, expected.count)
+    np.testing.assert_allclose(taught.total[:, PRUNE], expected.total[:, PRUNE], atol=1e-9)
+    combined = train.combine([taught, expected], weight=10.0)
+    seen = expected.count[:, PRUNE] >= 5
+    np.testing.assert_array_equal(combined.weight[seen, PRUNE], 10)
+    np.testing.assert_allclose(combined.q[seen, PRUNE], expected.mean()[seen, PRUNE], atol=1e-9)

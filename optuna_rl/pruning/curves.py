@@ -57,9 +57,10 @@ class Standings(NamedTuple):
     """Where values stand among other curves, one entry per step."""
 
     quantile: np.ndarray
-    """Rank quantile among the other curves at the step
-    (:attr:`~optuna_rl.core.ranking.Counts.quantile`); NaN if no other curve has a value
-    there."""
+    """Rank quantile among the other curves at the step, as the value's position among them
+    and itself, ``(better + ties / 2 + 1 / 2) / (n + 1)``; NaN if no other curve has a value
+    there. Against a few curves a rank says little, and this keeps it near the middle: worse
+    than the one other curve is 0.75, worse than all of 20 is 0.98."""
     is_best: np.ndarray
     """No other curve is strictly better at the step."""
 
@@ -117,6 +118,14 @@ class StepIndex:
 
         return undo
 
+    def best(self, step: int) -> float | None:
+        """The best (smallest) value among the curves at ``step``; ``None`` if none has one."""
+        position = bisect_right(self._steps, step) - 1
+        if position < 0:
+            return None
+        at_step = self._values[self._steps[position]]
+        return at_step[0:1][0] if len(at_step) else None
+
     def counts(self, value: float, step: int) -> Counts:
         """Where ``value`` stands among the curves at ``step``."""
         position = bisect_right(self._steps, step) - 1
@@ -132,7 +141,7 @@ def standings(values: np.ndarray, steps: np.ndarray, index: StepIndex) -> Standi
     for i, (value, step) in enumerate(zip(values.tolist(), steps.tolist(), strict=True)):
         counts = index.counts(value, step)
         if counts.n:
-            quantile[i] = counts.quantile
+            quantile[i] = (counts.better + 0.5 * counts.ties + 0.5) / (counts.n + 1)
             is_best[i] = counts.better == 0
     return Standings(quantile, is_best)
 

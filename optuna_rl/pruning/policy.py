@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numpy as np
-
 from optuna_rl.pruning.curves import Curve
 from optuna_rl.pruning.learner import MIN_STATE_SAMPLES
 from optuna_rl.pruning.learner import CurveLearner
+from optuna_rl.pruning.learner import pruning_evidence
 from optuna_rl.pruning.state import ACTION_NAMES
 from optuna_rl.pruning.state import CONTINUE
 from optuna_rl.pruning.state import PRUNE
-from optuna_rl.pruning.state import better_ranked_states
 from optuna_rl.pruning.state import describe_state
 
 
@@ -27,26 +25,21 @@ class Verdict(NamedTuple):
     """The Q-values behind it, e.g. ``"; Q(continue)=-0.100, Q(prune)=0.000"``."""
 
 
-def pruning_evidence(q: np.ndarray, visits: np.ndarray, state: int) -> int | None:
-    """The state, this one or one as well ranked at the same progress and trend, seen often
-    enough where pruning has the higher Q-value; ``None`` if there is none."""
-    for candidate in reversed(better_ranked_states(state)):
-        if visits[candidate, PRUNE] >= MIN_STATE_SAMPLES and q[candidate, PRUNE] > q[candidate, 0]:
-            return candidate
-    return None
-
-
 def decide(learner: CurveLearner, curve: Curve) -> Verdict | None:
     """Whether to prune the running trial whose curve so far is ``curve``, at its last report;
     ``None`` if no other curve ranks against it there (no decision: go on).
 
-    A NaN value is pruned, as Optuna's ``MedianPruner`` prunes it. Otherwise the trial is pruned
+    A NaN value is pruned, as Optuna's ``MedianPruner`` prunes it. A trial at the last step of
+    the longest completed run goes on: there is nothing left to save. Otherwise the trial is pruned
     where the learned values say pruning pays, in its state or in a better-ranked one at the
     same progress and trend (:func:`pruning_evidence`), and never while it is the best at its
     step.
     """
     if curve.is_nan[-1]:
         return Verdict(True, "prune (the value is NaN)")
+    if 0 < learner.horizon <= curve.last_step:
+        # Pruning would save nothing and lose the trial's final value.
+        return Verdict(False, "continue (a full run's last step: pruning saves nothing)")
     found = learner.state(curve)
     if found is None:
         return None
@@ -64,8 +57,11 @@ def decide(learner: CurveLearner, curve: Curve) -> Verdict | None:
         why = f"state seen {int(visits[state, PRUNE])} times, too little evidence"
     else:
         why = "higher Q-value"
+    samples = int(visits[state, PRUNE])
+    from_prior = int(learner.prior.weight[state, PRUNE])
     return Verdict(
         prune,
         f"{ACTION_NAMES[int(prune)]} ({why}); state: {describe_state(state)}",
-        f"; Q(continue)={float(q[state, CONTINUE]):.3f}, Q(prune)={float(q[state, PRUNE]):.3f}",
+        f"; Q(continue)={float(q[state, CONTINUE]):.3f}, Q(prune)={float(q[state, PRUNE]):.3f}"
+        f"; {samples} samples ({from_prior} from the prior)",
     )
