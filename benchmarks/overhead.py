@@ -17,10 +17,16 @@ and objective time are left out. Two passes per sampler and seed, each in its ow
 A pass stops at ``--max-trials`` or once the sampler has used ``--time-budget`` seconds, so
 GPSampler (seconds per trial after 100 trials) reports "n/a" beyond the trials it reached.
 
+With ``--objectives 2`` (or 3), the study minimises that many spheres centred apart (a
+multi-objective study: NSGAIISampler joins the field); the results go to
+``overhead_<n>obj.*``.
+
 Run::
 
     python benchmarks/overhead.py --quick   # up to 1,000 trials, 30 s budget per pass
     python benchmarks/overhead.py           # up to 5,000 trials, 300 s budget per pass
+    python benchmarks/overhead.py --objectives 2 --samplers RLSampler TPESampler NSGAIISampler \
+        --max-trials 1000
 
 Outputs in ``benchmarks/results/``: ``overhead.csv`` (one row per sampler, seed and pass with the
 per-trial series), ``overhead.md`` (tables with RLSampler/TPESampler ratios from the same
@@ -58,6 +64,7 @@ import pandas as pd
 
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from collections.abc import Sequence
 
     from optuna.distributions import BaseDistribution
@@ -158,6 +165,7 @@ class Run:
     mode: str
     max_trials: int
     time_budget: float
+    objectives: int = 1
 
 
 def sphere(trial: optuna.Trial) -> float:
@@ -165,10 +173,28 @@ def sphere(trial: optuna.Trial) -> float:
     return float(sum(trial.suggest_float(f"x{i}", -5.0, 5.0) ** 2 for i in range(DIM)))
 
 
+def spheres(n_objectives: int) -> Callable[[optuna.Trial], tuple[float, ...]]:
+    """``n_objectives`` 5-D spheres centred at different corners: a cheap Pareto front."""
+
+    def objective(trial: optuna.Trial) -> tuple[float, ...]:
+        x = np.array([trial.suggest_float(f"x{i}", -5.0, 5.0) for i in range(DIM)])
+        centres = np.eye(n_objectives, DIM) * 2.0
+        return tuple(float(((x - c) ** 2).sum()) for c in centres)
+
+    return objective
+
+
+def _study(run: Run, sampler: BaseSampler) -> tuple[optuna.Study, Callable[..., Any]]:
+    if run.objectives == 1:
+        return optuna.create_study(sampler=sampler), sphere
+    directions = ["minimize"] * run.objectives
+    return optuna.create_study(directions=directions, sampler=sampler), spheres(run.objectives)
+
+
 def _warm_up(run: Run) -> None:
     """A short throw-away study, so that lazy imports and caches are not booked to the pass."""
-    study = optuna.create_study(sampler=make_sampler(run.sampler, run.seed))
-    study.optimize(sphere, n_trials=WARM_UP_TRIALS)
+    study, objective = _study(run, make_sampler(run.sampler, run.seed))
+    study.optimize(objective, n_trials=WARM_UP_TRIALS)
 
 
 def run_one(run: Run) -> dict[str, Any]:
@@ -180,7 +206,7 @@ def run_one(run: Run) -> dict[str, Any]:
     if tracing:
         tracemalloc.start()
     sampler = TimedSampler(make_sampler(run.sampler, run.seed))
-    study = optuna.create_study(sampler=sampler)
+    study, objective = _study(run, sampler)
     peaks: list[float] = []
 
     def after_trial(study: optuna.Study, trial: FrozenTrial) -> None:
@@ -190,14 +216,14 @@ def run_one(run: Run) -> dict[str, Any]:
             study.stop()
 
     start = time.perf_counter()
-    study.optimize(sphere, n_trials=run.max_trials, callbacks=[after_trial])
+    study.optimize(objective, n_trials=run.max_trials, callbacks=[after_trial])
     seconds = time.perf_counter() - start
     if tracing:
         tracemalloc.stop()
     n_trials = len(study.trials)
     trace = peaks if tracing else sampler.per_trial(n_trials)
     return {
-        **asdict(run),
+        **{key: value for key, value in asdict(run).items() if key in COLUMNS},
         "n_trials": n_trials,
         "seconds": round(seconds, 2),
         "trace": encode_trace(trace),
@@ -296,7 +322,9 @@ def figure(frame: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
-def report(store: ResultStore, out: Path, stem: str, checkpoints: Sequence[int]) -> str:
+def report(
+    store: ResultStore, out: Path, stem: str, checkpoints: Sequence[int], objectives: int = 1
+) -> str:
     """Write ``<stem>.md`` and ``<stem>.png`` from the CSV; return the Markdown."""
     frame = store.read()
     if frame.empty:
@@ -310,10 +338,13 @@ def report(store: ResultStore, out: Path, stem: str, checkpoints: Sequence[int])
     figure(frame, png)
     budgets = ", ".join(f"{b:g}" for b in sorted(frame["time_budget"].unique()))
     seeds = sorted(int(seed) for seed in frame["seed"].unique())
+    problem = f"a {DIM}-D sphere"
+    if objectives > 1:
+        problem = f"{objectives} {DIM}-D spheres centred apart (a {objectives}-objective study)"
     description = (
         "Time spent inside the sampler per trial (mean of the trials 0.9·N..N) and peak "
         "memory traced by `tracemalloc` since the study was created (study storage included), "
-        f"on a {DIM}-D sphere, means over seeds {seeds}. A pass stops "
+        f"on {problem}, means over seeds {seeds}. A pass stops "
         f"after {budgets} s of sampler time; '–' means the sampler did not reach N trials "
         "within it. See `benchmarks/README.md`."
     )
@@ -335,6 +366,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--time-budget", type=float, default=300.0, help="sampler seconds per pass"
     )
+    parser.add_argument(
+        "--objectives", type=int, default=1, help="objectives of the study (spheres)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         # The quick grid replaces the defaults; options given explicitly still win.
@@ -349,10 +383,12 @@ def main(argv: list[str] | None = None) -> None:
     quiet()
     limit_threads()
     stem = "overhead_quick" if args.quick else "overhead"
+    if args.objectives > 1:
+        stem += f"_{args.objectives}obj"
     checkpoints = [n for n in CHECKPOINTS if n <= args.max_trials]
     store = ResultStore(args.out / f"{stem}.csv", COLUMNS, KEY_COLUMNS)
     runs = [
-        Run(sampler, seed, mode, args.max_trials, args.time_budget)
+        Run(sampler, seed, mode, args.max_trials, args.time_budget, args.objectives)
         for mode in ("time", "memory")
         for seed in args.seeds
         for sampler in args.samplers
@@ -367,7 +403,7 @@ def main(argv: list[str] | None = None) -> None:
             unit="passes",
             fresh_process=True,
         )
-    print(report(store, args.out, stem, checkpoints))
+    print(report(store, args.out, stem, checkpoints, args.objectives))
 
 
 if __name__ == "__main__":

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from optuna._deprecated import _DEPRECATION_WARNING_TEMPLATE
 from optuna._transform import _SearchSpaceTransform as SearchSpaceTransform
 from optuna._typing import JSONSerializable
+from optuna._warnings import optuna_warn
 from optuna.pruners._percentile import _is_first_in_interval_step as is_first_in_interval_step
 from optuna.samplers._base import _INDEPENDENT_SAMPLING_WARNING_TEMPLATE
+from optuna.samplers._base import _process_constraints_after_trial
 from optuna.samplers._lazy_random_state import LazyRandomState
 
 
@@ -33,6 +36,8 @@ __all__ = [
     "get_trials",
     "is_first_in_interval_step",
     "is_multi_objective",
+    "process_constraints_after_trial",
+    "warn_constraints_func_deprecated",
     "set_trial_system_attr",
     "set_trial_user_attr",
     "trial_id",
@@ -95,3 +100,15 @@ def fixed_param_names(trial: FrozenTrial) -> set[str]:
     """The parameters ``study.enqueue_trial`` fixed on ``trial`` (Optuna keeps them in the
     ``fixed_params`` system attr; ``suggest_*`` returns them without asking the sampler)."""
     return set(trial.system_attrs.get("fixed_params", {}))
+
+
+process_constraints_after_trial = _process_constraints_after_trial
+"""Stores ``constraints_func(trial)`` in the trial's system attrs, as Optuna's samplers do."""
+
+
+def warn_constraints_func_deprecated() -> None:
+    """The FutureWarning Optuna's samplers give for ``constraints_func`` since 5.0."""
+    message = _DEPRECATION_WARNING_TEMPLATE.format(
+        name="`constraints_func`", d_ver="5.0.0", r_ver="7.0.0"
+    )
+    optuna_warn(f"{message} Use `optuna.trial.Trial.set_constraint` instead.", FutureWarning)

@@ -14,6 +14,7 @@ Each finished trial is read once, when it is first seen finished.
 from __future__ import annotations
 
 from collections.abc import Sequence
+import math
 import threading
 from typing import TYPE_CHECKING
 from typing import Any
@@ -30,8 +31,14 @@ from optuna_rl.core.fold import Fold
 from optuna_rl.sampling.design import SobolDesign
 from optuna_rl.sampling.learner import SearchLearner
 from optuna_rl.sampling.observations import Observations
+from optuna_rl.sampling.observations import ScoredObservations
+from optuna_rl.sampling.rankings import Key
+from optuna_rl.sampling.rankings import OrderRanking
+from optuna_rl.sampling.rankings import ParetoRanking
 from optuna_rl.sampling.results import COMPLETED
+from optuna_rl.sampling.results import INFEASIBLE
 from optuna_rl.sampling.results import Decision
+from optuna_rl.sampling.results import RankKey
 from optuna_rl.sampling.results import Result
 
 
@@ -48,23 +55,25 @@ class SamplerStudy:
 
     Args:
         agent: A fresh agent for the study.
-        sign: 1.0 if the study minimises, -1.0 if it maximises.
+        signs: For each objective, 1.0 if the study minimises it, -1.0 if it maximises it.
         design: The start-up design of the study.
     """
 
-    def __init__(self, agent: Agent, sign: float, design: SobolDesign) -> None:
+    def __init__(self, agent: Agent, signs: Sequence[float], design: SobolDesign) -> None:
         self.lock = threading.RLock()
-        self.sign = sign
+        self.signs = tuple(signs)
         self.design = design
+        ranking = OrderRanking() if len(self.signs) == 1 else ParetoRanking(len(self.signs))
         self.fold: Fold[FrozenTrial, Result, SearchLearner] = Fold(
-            SearchLearner(agent),
+            SearchLearner(agent, ranking),
             is_finished=_trials.is_finished,
             make_record=self._result,
             identity=_compat.trial_id,
         )
         self.intersection: dict[str, BaseDistribution] | None = None
         self._params: dict[int, dict[str, Any]] = {}
-        self._completed: list[tuple[int, float]] = []
+        self._completed: list[tuple[int, Key, bool]] = []
+        """``(number, key, finite)`` of every completed trial, feasible or not."""
         self._newest_decision: tuple[int, Decision] | None = None
         self._space_key = ""
         self._points: dict[int, Point | None] = {}
@@ -106,25 +115,29 @@ class SamplerStudy:
                     points.append(point)
         return points
 
-    def elites(self, space: SearchSpace, n_top: int) -> list[tuple[int, Point]]:
+    def elites(
+        self, space: SearchSpace, n_top: int, weights: np.ndarray | None
+    ) -> list[tuple[int, Point]]:
         """``(number, point)`` of the ``n_top`` best results that have every parameter of
-        ``space``, best first."""
+        ``space``, best first (along ``weights`` with several objectives)."""
         self._use_space(space)
         return [
-            (ranked.number, point)
-            for ranked in self.learner.top(n_top)
-            if (point := self._point(space, ranked.number)) is not None
+            (number, point)
+            for number in self.learner.ranking.top(n_top, weights)
+            if (point := self._point(space, number)) is not None
         ]
 
-    def observations(self, space: SearchSpace) -> Observations:
-        """The completed trials encoded in ``space``, up to date."""
+    def observations(self, space: SearchSpace, weights: np.ndarray | None) -> ScoredObservations:
+        """The completed trials encoded in ``space``, up to date, scored as the ranking orders
+        them (along ``weights`` with several objectives)."""
         self._use_space(space)
-        for number, value in self._completed[self._n_observed :]:
+        for number, key, finite in self._completed[self._n_observed :]:
             point = self._point(space, number)
             if point is not None:
-                self._observations.add(number, point, value)
+                self._observations.add(number, point, key, finite)
         self._n_observed = len(self._completed)
-        return self._observations
+        ranking = self.learner.ranking
+        return self._observations.scored(lambda keys: ranking.scores(keys, weights))
 
     def _pending(self, trials: Sequence[FrozenTrial]) -> list[int]:
         # A thread's cached list of trials may be shorter than the one last folded.
@@ -142,7 +155,7 @@ class SamplerStudy:
 
     def _result(self, trial: FrozenTrial) -> Result:
         """Read a trial once, when first seen finished."""
-        key = _trials.rank_key(trial, self.sign)
+        key = _trials.result_key(trial, self.signs)
         decision = self._decision(trial)
         if decision is not None and (
             self._newest_decision is None or trial.number > self._newest_decision[0]
@@ -152,8 +165,9 @@ class SamplerStudy:
             self._intersect(trial.distributions)
         if key is not None:
             self._params[trial.number] = trial.params
-            if key.group == COMPLETED:
-                self._completed.append((trial.number, key.value))
+            if key.group in (COMPLETED, INFEASIBLE):
+                finite = all(math.isfinite(v) for v in _values_of(key))
+                self._completed.append((trial.number, key, finite))
         return Result(trial.number, key, decision)
 
     def _intersect(self, distributions: dict[str, BaseDistribution]) -> None:
@@ -179,3 +193,7 @@ class SamplerStudy:
                     stacklevel=2,
                 )
             return None
+
+
+def _values_of(key: Key) -> tuple[float, ...]:
+    return (key.value,) if isinstance(key, RankKey) else key.values

@@ -25,10 +25,13 @@ from optuna_rl import _attrs
 from optuna_rl import _compat
 from optuna_rl.sampling.moves import ACTIONS
 from optuna_rl.sampling.results import COMPLETED
+from optuna_rl.sampling.results import INFEASIBLE
 from optuna_rl.sampling.results import PRUNED
 from optuna_rl.sampling.results import PRUNED_WITHOUT_VALUE
 from optuna_rl.sampling.results import Decision
+from optuna_rl.sampling.results import ParetoKey
 from optuna_rl.sampling.results import RankKey
+from optuna_rl.sampling.results import total_violation
 from optuna_rl.sampling.state import N_STATES
 
 
@@ -43,11 +46,28 @@ def direction_sign(study: Study) -> float:
     return 1.0 if study.direction == StudyDirection.MINIMIZE else -1.0
 
 
+def direction_signs(study: Study) -> tuple[float, ...]:
+    """:func:`direction_sign` of each objective."""
+    return tuple(1.0 if d == StudyDirection.MINIMIZE else -1.0 for d in study.directions)
+
+
+def violation(trial: FrozenTrial) -> float:
+    """The total violation of the constraints Optuna recorded on the trial (``set_constraint``
+    or a ``constraints_func``); 0 if it is feasible or has none."""
+    return total_violation(list(trial.constraints.values()))
+
+
 def rank_key(trial: FrozenTrial, sign: float) -> RankKey | None:
-    """How a finished trial's result ranks; ``None`` for a failed trial or a NaN value."""
+    """How a finished trial's result ranks in a single-objective study; ``None`` for a failed
+    trial or a NaN value."""
     if trial.state == TrialState.COMPLETE and trial.values is not None:
         value = sign * trial.values[0]
-        return None if math.isnan(value) else RankKey(COMPLETED, 0.0, value)
+        if math.isnan(value):
+            return None
+        violated = violation(trial)
+        if violated > 0:
+            return RankKey(INFEASIBLE, violated, value)
+        return RankKey(COMPLETED, 0.0, value)
     if trial.state == TrialState.PRUNED:
         if trial.intermediate_values:
             last_step = max(trial.intermediate_values)
@@ -56,6 +76,26 @@ def rank_key(trial: FrozenTrial, sign: float) -> RankKey | None:
                 return RankKey(PRUNED, -float(last_step), value)
         return RankKey(PRUNED_WITHOUT_VALUE, 0.0, 0.0)
     return None
+
+
+def pareto_key(trial: FrozenTrial, signs: Sequence[float]) -> ParetoKey | None:
+    """How a finished trial's result ranks in a multi-objective study; ``None`` for a failed
+    trial or a NaN value."""
+    if trial.state == TrialState.COMPLETE and trial.values is not None:
+        values = tuple(s * v for s, v in zip(signs, trial.values, strict=True))
+        if any(math.isnan(v) for v in values):
+            return None
+        violated = violation(trial)
+        group = INFEASIBLE if violated > 0 else COMPLETED
+        return ParetoKey(group, violated if violated > 0 else 0.0, values)
+    if trial.state == TrialState.PRUNED:
+        return ParetoKey(PRUNED_WITHOUT_VALUE, 0.0, ())
+    return None
+
+
+def result_key(trial: FrozenTrial, signs: Sequence[float]) -> RankKey | ParetoKey | None:
+    """:func:`rank_key` or :func:`pareto_key`, by the number of objectives."""
+    return rank_key(trial, signs[0]) if len(signs) == 1 else pareto_key(trial, signs)
 
 
 def parse_decision(trial: FrozenTrial) -> Decision | None:

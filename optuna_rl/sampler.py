@@ -29,12 +29,12 @@ from optuna_rl.sampling.design import SobolDesign
 from optuna_rl.sampling.moves import ACTIONS
 from optuna_rl.sampling.moves import available_actions
 from optuna_rl.sampling.prior import load_prior
+from optuna_rl.sampling.rankings import random_weights
 from optuna_rl.sampling.state import N_STATES
-from optuna_rl.sampling.state import describe_state
-from optuna_rl.sampling.state import state_index
 
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from collections.abc import Sequence
 
     from optuna.distributions import BaseDistribution
@@ -65,10 +65,23 @@ class RLSampler(BaseSampler):
     the objective's scale or direction. It starts from a Q-table learned offline on synthetic
     functions, and each study's results update it.
 
+    Multi-objective studies and constraints are supported. With several objectives a result is
+    better than another when it dominates it (Pareto), and each trial draws a random direction
+    along the front (ParEGO's augmented Chebyshev scalarisation of the objectives' rank
+    quantiles; `Knowles, 2006 <https://doi.org/10.1109/TEVC.2005.851274>`__) that orders the
+    elites and the model's data, so successive trials work on different parts of the front.
+    Constraints set with :meth:`optuna.trial.Trial.set_constraint` (or the deprecated
+    ``constraints_func``) rank feasible results first and infeasible ones after them by their
+    total violation (`Deb et al., 2002 <https://doi.org/10.1109/4235.996017>`__), in the
+    rewards, the elites and the model alike: an infeasible trial never anchors a move while a
+    feasible one exists.
+
     The study is the agent's only memory: each decision is written on its trial as a system
-    attr (and, readably, as user attrs ``rl_state``, ``rl_action``, ``rl_anchor_trial``,
-    ``rl_step_size`` and ``rl_explored`` that optuna-dashboard shows), and the Q-table is rebuilt
-    from the trials, incrementally. The same sampler therefore works with many workers on one
+    attr, and in words as the user attr ``rl_sampler`` that optuna-dashboard shows (e.g.
+    ``"shrink from trial 12 (greedy), step 0.05; state: stalling, step medium, last good"``;
+    its first word says who chose the parameters: a move, ``startup``, ``independent`` or
+    ``enqueued``), two storage writes per trial; the Q-table is rebuilt from the trials,
+    incrementally. The same sampler therefore works with many workers on one
     storage, after a restart, on a study another sampler began (its trials are history), after
     being pickled (to a Dask worker, say), and for several studies at once.
 
@@ -126,6 +139,11 @@ class RLSampler(BaseSampler):
             default, the table shipped with the package, learned offline on synthetic functions
             by ``benchmarks/train_prior.py``; pass ``numpy.zeros(...)`` for an agent that starts
             knowing nothing. The study's trials then update it.
+        constraints_func:
+            Deprecated (as in Optuna's samplers since 5.0): use
+            :meth:`optuna.trial.Trial.set_constraint`, which RLSampler reads by itself. A
+            function of a finished trial returning its constraint values (feasible at 0 or
+            below), stored on the trial after it finishes.
 
     Raises:
         ValueError: If a numeric argument is out of its range.
@@ -145,6 +163,7 @@ class RLSampler(BaseSampler):
         epsilon_end: float = 0.05,
         epsilon_decay_trials: int = 100,
         initial_q_table: np.ndarray | None = None,
+        constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
     ) -> None:
         self._seed = check_seed(seed)
         self._n_startup_trials = check_int("n_startup_trials", n_startup_trials, minimum=0)
@@ -167,6 +186,14 @@ class RLSampler(BaseSampler):
             check_int("epsilon_decay_trials", epsilon_decay_trials, minimum=0),
         )
         self._initial_q = _check_q_table(initial_q_table)
+        if constraints_func is not None:
+            if not callable(constraints_func):
+                raise TypeError(
+                    "`constraints_func` must be None or a callable taking a FrozenTrial, got "
+                    f"{constraints_func!r}."
+                )
+            _compat.warn_constraints_func_deprecated()
+        self._constraints_func = constraints_func
         self._rng = _compat.LazyRandomState(seed)
         self._base_seed = seed if seed is not None else self._fresh_seed()
         self._caches = _trials.StudyCaches(self._new_study_cache)
@@ -194,7 +221,6 @@ class RLSampler(BaseSampler):
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
-        self._raise_error_if_multi_objective(study)
         trials = _compat.get_trials(study)
         cache = self._caches.get(study, trials)
         with cache.lock:
@@ -205,7 +231,6 @@ class RLSampler(BaseSampler):
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        self._raise_error_if_multi_objective(study)
         fixed = _compat.fixed_param_names(trial)
         if not search_space:
             if not fixed:  # An enqueued trial is labelled as such in `before_trial`.
@@ -220,17 +245,18 @@ class RLSampler(BaseSampler):
             # process's fit included) runs outside it, so threads of n_jobs > 1 overlap.
             cache.sync(trials)
             learner = cache.learner
-            elites = cache.elites(space, _n_top(learner.n_results))
+            weights = self._front_direction(study, trial)
+            elites = cache.elites(space, _n_top(learner.n_results), weights)
             agent_starts = learner.n_results >= self._n_startup_trials and elites
             if agent_starts:
                 step_size = cache.newest_step_size(trials)
                 situation = policy.Situation(
-                    state_index(learner.progress._replace(step_size=step_size)),
+                    learner.state_of(learner.progress._replace(step_size=step_size)),
                     step_size,
                     elites,
                 )
                 agent = learner.agent.copy()
-                observations = cache.observations(space)
+                observations = cache.observations(space, weights)
                 pending = cache.pending_points(space, trials, trial.number)
         if agent_starts:
             proposal = policy.propose(
@@ -260,7 +286,6 @@ class RLSampler(BaseSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
-        self._raise_error_if_multi_objective(study)
         if self._warn_independent_sampling:
             finished = _compat.get_trials(study, states=(TrialState.COMPLETE, TrialState.PRUNED))
             # Warn only for a parameter earlier trials had: a new parameter is no fallback.
@@ -286,7 +311,11 @@ class RLSampler(BaseSampler):
         state: TrialState,
         values: Sequence[float] | None,
     ) -> None:
-        # Nothing to learn here: rewards are computed when the history is replayed.
+        # Nothing to learn here: rewards are computed when the history is replayed. Constraints
+        # from the deprecated `constraints_func` are stored as Optuna's samplers store them,
+        # before the trial's state: the replay then finds them on the finished trial.
+        if self._constraints_func is not None:
+            _compat.process_constraints_after_trial(self._constraints_func, study, trial, state)
         self._independent_sampler.after_trial(study, trial, state, values)
 
     def agent_for(self, study: Study) -> Agent:
@@ -301,17 +330,25 @@ class RLSampler(BaseSampler):
         Returns:
             A copy of the agent, whose ``q`` attribute is the Q-table (states x actions).
         """
-        self._raise_error_if_multi_objective(study)
         trials = _compat.get_trials(study, fresh=True)
         cache = self._caches.get(study, trials)
         with cache.lock:
             cache.sync(trials)
             return cache.learner.agent.copy()
 
+    def _front_direction(self, study: Study, trial: FrozenTrial) -> np.ndarray | None:
+        """With several objectives, this trial's random direction along the front (its own
+        stream, so that single-objective studies draw exactly as before)."""
+        n_objectives = len(study.directions)
+        if n_objectives == 1:
+            return None
+        rng = np.random.default_rng([self._base_seed, trial.number, n_objectives])
+        return random_weights(rng, n_objectives)
+
     def _new_study_cache(self, study: Study) -> SamplerStudy:
         agent = Agent(N_STATES, len(ACTIONS), self._learning_rate, self._discount, self._initial_q)
         design_seed = self._seed if self._seed is not None else _name_seed(study.study_name)
-        return SamplerStudy(agent, _trials.direction_sign(study), SobolDesign(design_seed))
+        return SamplerStudy(agent, _trials.direction_signs(study), SobolDesign(design_seed))
 
     def _startup(
         self, design: SobolDesign, space: NormalisedSpace, number: int
@@ -324,24 +361,22 @@ class RLSampler(BaseSampler):
         return available_actions(n_elites, space.n_numeric, space.n_categorical)
 
     def _record(self, study: Study, trial: FrozenTrial, decision: Decision) -> None:
+        # Two storage writes: the decision (the truth) and its one readable line.
         _compat.set_trial_system_attr(
             study, trial, _attrs.DECISION_KEY, _attrs.decision_attr(decision, trial.number)
         )
-        startup = not decision.by_agent
-        user_attrs: dict[str, Any] = {
-            _attrs.USER_STATE: "start-up design" if startup else describe_state(decision.state),
-            _attrs.USER_ACTION: "startup" if startup else ACTIONS[decision.action].name,
-            _attrs.USER_STEP: round(decision.step_size, 6),
-            _attrs.USER_EXPLORED: decision.explored,
-        }
-        if decision.anchor >= 0:
-            user_attrs[_attrs.USER_ANCHOR] = decision.anchor
-        for key, value in user_attrs.items():
-            _compat.set_trial_user_attr(study, trial, key, value)
+        _compat.set_trial_user_attr(
+            study, trial, _attrs.USER_SAMPLER, _attrs.sampler_summary(decision)
+        )
 
     def _label(self, study: Study, trial: FrozenTrial, who: str) -> None:
-        """Say who chose the trial's parameters when the agent did not."""
-        _compat.set_trial_user_attr(study, trial, _attrs.USER_ACTION, who)
+        """Say who chose the trial's parameters when the agent did not (``who`` is
+        ``"independent"`` or ``"enqueued"``)."""
+        if who == "independent":
+            summary = _attrs.independent_summary(type(self._independent_sampler).__name__)
+        else:
+            summary = _attrs.ENQUEUED_SUMMARY
+        _compat.set_trial_user_attr(study, trial, _attrs.USER_SAMPLER, summary)
 
     def _log_independent_sampling(self, trial: FrozenTrial, param_name: str) -> None:
         _logger.warning(

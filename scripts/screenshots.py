@@ -4,7 +4,8 @@ README.
 By default the study is made afresh by ``examples/quickstart.py`` (RLSampler and RLPruner on a
 PyTorch network) in a temporary SQLite file; ``--storage`` and ``--study-name`` take an existing
 one instead. The script serves the study with optuna-dashboard on a free port of 127.0.0.1, loads
-its pages in headless Chromium and writes PNG files to ``docs/images/``::
+its pages in headless Chromium and writes PNG files to ``docs/images/``; it also runs RLSampler on
+a constrained two-objective problem and shows that study's Pareto-front view::
 
     python scripts/screenshots.py                      # about a minute on 2 CPU cores
     python scripts/screenshots.py --storage sqlite:///cartpole.db --study-name cartpole-reinforce
@@ -34,6 +35,7 @@ import urllib.request
 import optuna
 from optuna.trial import TrialState
 
+from optuna_rl import RLSampler
 from optuna_rl.visualization import plot_action_use
 from optuna_rl.visualization import plot_pruning_decisions
 from optuna_rl.visualization import plot_q_table
@@ -157,7 +159,7 @@ def showcase_trial(study: optuna.Study) -> int:
     """A trial that shows both agents at work: the newest one pruned by RLPruner whose move the
     sampler's agent chose, else the best trial."""
     for trial in reversed(study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))):
-        action = trial.user_attrs.get("rl_action", "startup")
+        action = trial.user_attrs.get("rl_sampler", "startup").split()[0]
         if action != "startup" and "rl_pruner" in trial.user_attrs:
             return trial.number
     return study.best_trial.number
@@ -172,6 +174,24 @@ def make_demo_study(workdir: Path, n_trials: int) -> tuple[str, str]:
     if result.returncode != 0:
         sys.exit(result.stderr)
     return storage, "digits-mlp"
+
+
+def make_pareto_study(storage: str) -> None:
+    """RLSampler on a constrained two-objective problem (ZDT1-like, 5 parameters)."""
+
+    def objective(trial: optuna.Trial) -> tuple[float, float]:
+        x = [trial.suggest_float(f"x{i}", 0.0, 1.0) for i in range(5)]
+        g = 1.0 + 9.0 * sum(x[1:]) / 4.0
+        trial.set_constraint("x0_at_least_0.1", 0.1 - x[0])
+        return x[0], g * (1.0 - (x[0] / g) ** 0.5)
+
+    study = optuna.create_study(
+        study_name="pareto-demo",
+        storage=storage,
+        directions=["minimize", "minimize"],
+        sampler=RLSampler(seed=0),
+    )
+    study.optimize(objective, n_trials=80)
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -221,6 +241,14 @@ def main() -> None:
             for name, (path, size) in PAGES.items():
                 url = f"{base}/dashboard/studies/{study_id}{path.format(trial=trial)}"
                 screenshot(chromium, url, args.out / name, size)
+
+        # A constrained two-objective study, for the dashboard's Pareto-front view.
+        pareto_storage = f"sqlite:///{workdir / 'pareto.db'}"
+        make_pareto_study(pareto_storage)
+        with serve(pareto_storage) as base:
+            (summary,) = get_json(f"{base}/api/studies")["study_summaries"]
+            url = f"{base}/dashboard/studies/{summary['study_id']}"
+            screenshot(chromium, url, args.out / "dashboard_pareto.png", (1400, 900))
 
 
 if __name__ == "__main__":

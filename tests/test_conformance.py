@@ -7,8 +7,8 @@ from collections.abc import Callable
 import optuna
 from optuna.samplers import BaseSampler
 from optuna.testing.pytest_samplers import BasicSamplerTestCase
+from optuna.testing.pytest_samplers import MultiObjectiveSamplerTestCase
 from optuna.testing.pytest_samplers import RelativeSamplerTestCase
-from optuna.testing.pytest_samplers import SingleOnlySamplerTestCase
 import pytest
 
 from optuna_rl import RLSampler
@@ -39,7 +39,7 @@ _CONFIGURATIONS: dict[str, Callable[[], BaseSampler]] = {
 
 
 class TestRLSamplerConformance(
-    BasicSamplerTestCase, RelativeSamplerTestCase, SingleOnlySamplerTestCase
+    BasicSamplerTestCase, RelativeSamplerTestCase, MultiObjectiveSamplerTestCase
 ):
     @pytest.fixture(params=list(_CONFIGURATIONS.values()), ids=list(_CONFIGURATIONS))
     def sampler(self, request: pytest.FixtureRequest) -> Callable[[], BaseSampler]:

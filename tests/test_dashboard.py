@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 import json
 import logging
+import os
 from pathlib import Path
 import shutil
 import socket
@@ -26,13 +27,14 @@ from optuna_rl import RLPruner
 from optuna_rl import RLSampler
 from optuna_rl import _attrs
 from optuna_rl import dashboard
+from optuna_rl._trials import recorded_decision
 from optuna_rl.core.agent import Agent
 from optuna_rl.sampling.moves import ACTIONS
 from optuna_rl.sampling.state import N_STATES
 from optuna_rl.sampling.state import describe_state
 
 
-USER_ATTRS = {"rl_state", "rl_action", "rl_anchor_trial", "rl_step_size", "rl_explored"}
+USER_ATTRS = {"rl_sampler", "rl_pruner"}
 
 
 def objective(trial: optuna.Trial) -> float:
@@ -179,6 +181,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def two_objectives(trial: optuna.Trial) -> tuple[float, float]:
+    x = trial.suggest_float("x", 0.0, 1.0)
+    y = trial.suggest_float("y", 0.0, 1.0)
+    trial.set_constraint("y_at_most", y - 0.8)
+    return x, (1.0 + y) * (1.0 - x**0.5)
+
+
 def get_json(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=10) as response:
         return json.loads(response.read())
@@ -202,6 +211,14 @@ def served_study(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         study_name="served", storage=storage, sampler=RLSampler(seed=0), pruner=RLPruner()
     )
     study.optimize(objective, n_trials=25, callbacks=[dashboard.PolicyNoteCallback()])
+    # Beside it, a constrained two-objective study of the same sampler, for the Pareto views.
+    two = optuna.create_study(
+        study_name="served-two-objectives",
+        storage=storage,
+        directions=["minimize", "minimize"],
+        sampler=RLSampler(seed=0),
+    )
+    two.optimize(two_objectives, n_trials=30)
     port = free_port()
     server = subprocess.Popen(
         [*dashboard_command(), storage, "--host", "127.0.0.1", "--port", str(port)]
@@ -242,7 +259,7 @@ def test_dashboard_serves_the_agents_user_attrs_and_note(
 
     # The trials table offers a column for each of the agent's user attrs.
     columns = {attr["key"] for attr in detail["union_user_attrs"]}
-    assert USER_ATTRS | {"rl_pruner"} <= columns
+    assert USER_ATTRS <= columns
 
     stored = {t.number: t for t in study.trials}
     served = {t["number"]: t for t in detail["trials"]}
@@ -252,12 +269,11 @@ def test_dashboard_serves_the_agents_user_attrs_and_note(
         # Values are shown as text; numbers and booleans as Python prints them.
         assert attrs == {key: str(value) for key, value in stored[number].user_attrs.items()}
     agent_trial = next(
-        t
-        for t in study.trials
-        if t.user_attrs.get("rl_action", "startup") not in ("startup", "independent")
+        t for t in study.trials if (d := recorded_decision(t)) is not None and d.by_agent
     )
-    assert agent_trial.user_attrs["rl_action"] in {a.name for a in ACTIONS}
-    assert agent_trial.user_attrs["rl_state"] in {describe_state(s) for s in range(N_STATES)}
+    line = agent_trial.user_attrs["rl_sampler"]
+    assert line.split()[0] in {a.name for a in ACTIONS}
+    assert line.split("; state: ")[1] in {describe_state(s) for s in range(N_STATES)}
 
     # The policy note, written by the callback after trials 10 and 20.
     note = detail["note"]
@@ -272,16 +288,72 @@ def test_dashboard_serves_the_agents_user_attrs_and_note(
         assert b"bundle.js" in page.read()
 
 
-def test_served_step_sizes_are_sortable_numbers(served_study: tuple[str, optuna.Study]) -> None:
+def test_served_sampler_lines_say_who_chose_every_trial(
+    served_study: tuple[str, optuna.Study],
+) -> None:
+    # One line per trial, which the trials table shows as a column: the decision in words.
     base, study = served_study
-    (summary,) = get_json(f"{base}/api/studies")["study_summaries"]
+    summaries = get_json(f"{base}/api/studies")["study_summaries"]
+    (summary,) = [s for s in summaries if s["study_name"] == "served"]
     detail = get_json(f"{base}/api/studies/{summary['study_id']}")
-    sortable = {attr["key"]: attr["sortable"] for attr in detail["union_user_attrs"]}
-    assert sortable["rl_step_size"] is True
-    values = [
-        float(a["value"])
-        for t in detail["trials"]
-        for a in t["user_attrs"]
-        if a["key"] == "rl_step_size"
+    stored = {t.number: t for t in study.trials}
+    for served in detail["trials"]:
+        (line,) = [a["value"] for a in served["user_attrs"] if a["key"] == "rl_sampler"]
+        decision = recorded_decision(stored[served["number"]])
+        if decision is None:
+            assert line == "independent sampler (RandomSampler): no relative search space yet"
+        else:
+            assert line == _attrs.sampler_summary(decision)
+
+
+def test_dashboard_shows_the_pareto_front_of_a_multi_objective_study(
+    served_study: tuple[str, optuna.Study],
+) -> None:
+    base, study = served_study
+    summaries = get_json(f"{base}/api/studies")["study_summaries"]
+    (summary,) = [s for s in summaries if s["study_name"] == "served-two-objectives"]
+    detail = get_json(f"{base}/api/studies/{summary['study_id']}")
+    stored = optuna.load_study(study_name="served-two-objectives", storage=study._storage)
+    # The dashboard's Pareto front is the study's, and every trial shows who chose it.
+    assert len(detail["directions"]) == 2
+    front = {t["number"] for t in detail["best_trials"]}
+    assert front == {t.number for t in stored.best_trials} and len(front) >= 3
+    for trial in detail["trials"]:
+        attrs = {a["key"] for a in trial["user_attrs"]}
+        assert attrs & {"rl_sampler", "rl_action"}, trial["number"]
+    figure = get_json(f"{base}/api/studies/{summary['study_id']}/plot/pareto_front")
+    figure = json.loads(figure) if isinstance(figure, str) else figure
+    assert figure["data"], "no Pareto-front figure"
+
+
+def test_the_pareto_front_renders_in_a_real_browser(
+    served_study: tuple[str, optuna.Study], tmp_path: Path
+) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is required in CI (.ci/run installs it).")
+        pytest.skip("needs a Chromium browser: apt-get install -y chromium")
+    base, _ = served_study
+    summaries = get_json(f"{base}/api/studies")["study_summaries"]
+    (summary,) = [s for s in summaries if s["study_name"] == "served-two-objectives"]
+    command = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-proxy-server",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=15000",
+        "--dump-dom",
+        f"{base}/dashboard/studies/{summary['study_id']}",
     ]
-    assert np.all(np.isfinite(values)) and min(values) > 0
+    dom = subprocess.run(command, capture_output=True, text=True, timeout=120).stdout
+    # The page the browser rendered (React, plotly) shows the Pareto-front view with its plot.
+    assert "Pareto Front" in dom
+    assert "plotly" in dom

@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits
 from optuna_rl import RLPruner
 from optuna_rl import RLSampler
 from optuna_rl._attrs import DECISION_KEY
-from optuna_rl._attrs import USER_ACTION
+from optuna_rl._attrs import USER_SAMPLER
 from optuna_rl.sampling.moves import ACTIONS
 from optuna_rl.sampling.moves import RESTART
 from optuna_rl.sampling.surrogate import single_threaded_blas
@@ -48,6 +48,12 @@ def learning_curve(trial: Trial) -> float:
         if trial.should_prune():
             raise optuna.TrialPruned()
     return value
+
+
+def who(trial: optuna.trial.FrozenTrial) -> str | None:
+    """Who chose the trial's parameters: the first word of its ``rl_sampler`` line."""
+    summary = trial.user_attrs.get(USER_SAMPLER)
+    return None if summary is None else summary.split()[0]
 
 
 def n_agent_moves(study: optuna.Study) -> int:
@@ -115,7 +121,7 @@ def test_one_sampler_serves_two_in_memory_studies(caplog: pytest.LogCaptureFixtu
     # The second study is learned on its own: 10 start-up trials (trial 0 independent), then
     # the agent, never the independent sampler's fallback.
     assert not [r for r in caplog.records if "independent" in r.getMessage()]
-    actions = [t.user_attrs[USER_ACTION] for t in second.trials]
+    actions = [who(t) for t in second.trials]
     assert actions[0] == "independent"
     assert actions[1:10] == ["startup"] * 9
     assert all(a in {action.name for action in ACTIONS} for a in actions[10:])
@@ -150,7 +156,7 @@ def _startup_discrepancy(n_jobs: int, seed: int) -> float:
     points = [
         [(t.params["x"] + 5.0) / 10.0, (t.params["y"] + 5.0) / 10.0]
         for t in study.trials
-        if t.user_attrs[USER_ACTION] == "startup"
+        if who(t) == "startup"
     ]
     assert len(points) >= 24
     return float(qmc.discrepancy(np.array(points), method="CD"))
@@ -177,7 +183,7 @@ def test_unseeded_workers_of_one_study_share_its_design() -> None:
         study = optuna.load_study(study_name="shared", storage=storage, sampler=sampler)
         study.optimize(bowl, n_trials=8)
     for t in optuna.load_study(study_name="shared", storage=storage).trials:
-        if t.user_attrs[USER_ACTION] == "startup":
+        if who(t) == "startup":
             points.append([(t.params["x"] + 5.0) / 10.0, (t.params["y"] + 5.0) / 10.0])
     # Points 1..15 of one scrambled Sobol' sequence: no two in the same cell of a 4 x 4 grid
     # in more than two cells (of two independent designs, many would share cells).
@@ -237,7 +243,7 @@ def test_sampler_and_pruner_together_the_agent_starts() -> None:
     study.optimize(learning_curve, n_trials=60)
     states = [t.state for t in study.trials]
     assert states.count(TrialState.PRUNED) >= 10
-    actions = [t.user_attrs[USER_ACTION] for t in study.trials]
+    actions = [who(t) for t in study.trials]
     assert actions.count("startup") == 9
     assert n_agent_moves(study) == 50
     # Pruned trials teach the agent too (ranked after the completed ones).
@@ -253,7 +259,7 @@ def test_every_trial_says_who_chose_its_parameters() -> None:
     study = optuna.create_study(sampler=RLSampler(seed=0, n_startup_trials=3))
     study.enqueue_trial({"x": 0.5, "y": 0.5})
     study.optimize(bowl, n_trials=8)
-    actions = [t.user_attrs.get(USER_ACTION) for t in study.trials]
+    actions = [who(t) for t in study.trials]
     # Trial 0 is enqueued (all its values fixed); trials 1 and 2 come from the start-up design;
     # the agent chooses from trial 3 on.
     assert actions[0] == "enqueued"
@@ -261,7 +267,7 @@ def test_every_trial_says_who_chose_its_parameters() -> None:
     assert all(a in {action.name for action in ACTIONS} for a in actions[3:])
     fresh = optuna.create_study(sampler=RLSampler(seed=0))
     fresh.optimize(bowl, n_trials=1)
-    assert fresh.trials[0].user_attrs[USER_ACTION] == "independent"
+    assert who(fresh.trials[0]) == "independent"
 
 
 def test_an_exhausted_grid_records_what_was_done() -> None:
@@ -278,7 +284,7 @@ def test_an_exhausted_grid_records_what_was_done() -> None:
         decision = t.system_attrs[DECISION_KEY]
         assert decision["a"] == RESTART, decision
         assert decision["n"] == -1
-        assert t.user_attrs[USER_ACTION] == "restart"
+        assert who(t) == "restart"
 
 
 def test_nothing_is_lost_whatever_the_objective_returns() -> None:

@@ -63,7 +63,7 @@ def test_initial_q_table_is_the_starting_point_and_rebuilds_the_same() -> None:
     )
     study = optuna.create_study(sampler=sampler)
     study.optimize(_objective, n_trials=12)
-    actions = [t.user_attrs.get("rl_action") for t in study.trials[3:]]
+    actions = [t.user_attrs["rl_sampler"].split()[0] for t in study.trials[3:]]
     assert actions == ["restart"] * len(actions)
     rebuilt = RLSampler(initial_q_table=table).agent_for(study)
     np.testing.assert_array_equal(rebuilt.q, sampler.agent_for(study).q)

@@ -26,6 +26,9 @@ from optuna.trial import TrialState
 import pytest
 
 from optuna_rl import RLSampler
+from optuna_rl._attrs import USER_SAMPLER
+from optuna_rl._attrs import sampler_summary
+from optuna_rl._trials import parse_decision
 from optuna_rl.sampling.moves import ACTIONS
 from optuna_rl.sampling.prior import load_prior
 from optuna_rl.sampling.state import N_STATES
@@ -65,6 +68,25 @@ def _decision(trial: FrozenTrial) -> dict[str, Any] | None:
     return trial.system_attrs.get(DECISION_KEY)
 
 
+def _move(trial: FrozenTrial) -> str | None:
+    """The agent's move recorded on ``trial`` (``"startup"`` for the design), from the decision;
+    ``None`` without one."""
+    decision = _decision(trial)
+    if decision is None:
+        return None
+    return "startup" if decision["a"] < 0 else ACTIONS[decision["a"]].name
+
+
+def _anchor(trial: FrozenTrial) -> int | None:
+    decision = _decision(trial)
+    return None if decision is None or decision["n"] < 0 else decision["n"]
+
+
+def _who(trial: FrozenTrial) -> str:
+    """Who chose the trial's parameters, as its ``rl_sampler`` line says (its first word)."""
+    return trial.user_attrs[USER_SAMPLER].split()[0]
+
+
 def _assert_valid_decision(trial: FrozenTrial, *, startup: bool | None = None) -> None:
     decision = _decision(trial)
     assert decision is not None, f"trial {trial.number} has no decision"
@@ -73,24 +95,24 @@ def _assert_valid_decision(trial: FrozenTrial, *, startup: bool | None = None) -
     assert decision["t"] == trial.number
     assert math.isfinite(decision["k"]) and decision["k"] > 0.0
     assert decision["e"] in (0, 1)
-    attrs = trial.user_attrs
-    assert isinstance(attrs["rl_state"], str) and attrs["rl_state"]
-    assert isinstance(attrs["rl_explored"], bool)
-    assert attrs["rl_explored"] == bool(decision["e"])
-    assert isinstance(attrs["rl_step_size"], float) and attrs["rl_step_size"] > 0.0
+    # One readable line, and nothing else, in the user attrs: the decision in words.
+    parsed = parse_decision(trial)
+    assert parsed is not None
+    assert trial.user_attrs == {USER_SAMPLER: sampler_summary(parsed)}
     if decision["a"] < 0:
         assert decision["s"] == -1 and decision["n"] == -1
-        assert attrs["rl_action"] == "startup"
-        assert "rl_anchor_trial" not in attrs
+        assert trial.user_attrs[USER_SAMPLER] == "startup design"
     else:
         assert 0 <= decision["s"] < N_STATES
         assert 0 <= decision["a"] < len(ACTIONS)
-        assert attrs["rl_action"] == ACTIONS[decision["a"]].name
+        summary = trial.user_attrs[USER_SAMPLER]
+        assert _who(trial) == ACTIONS[decision["a"]].name
+        assert ("(explored)" in summary) == bool(decision["e"])
         if decision["n"] >= 0:
-            assert attrs["rl_anchor_trial"] == decision["n"]
+            assert f" from trial {decision['n']} " in summary
             assert decision["n"] != trial.number
         else:
-            assert "rl_anchor_trial" not in attrs
+            assert " from trial " not in summary
     if startup is not None:
         assert (decision["a"] < 0) == startup, (trial.number, decision)
 
@@ -160,6 +182,9 @@ def test_every_distribution_kind() -> None:
     # Trial 0 has no relative search space yet; all later trials carry a decision, start-up
     # decisions for trials 1-4 and agent decisions once five trials are complete.
     assert _decision(trials[0]) is None
+    assert trials[0].user_attrs == {
+        USER_SAMPLER: "independent sampler (RandomSampler): no relative search space yet"
+    }
     for t in trials[1:5]:
         _assert_valid_decision(t, startup=True)
     for t in trials[5:]:
@@ -167,9 +192,9 @@ def test_every_distribution_kind() -> None:
 
     # Incumbent-anchored moves start from the best trial so far (sequential study).
     for t in trials[5:]:
-        if t.user_attrs["rl_action"] in INCUMBENT_ACTIONS:
+        if _move(t) in INCUMBENT_ACTIONS:
             best_before = min(trials[: t.number], key=lambda u: u.value)
-            assert t.user_attrs["rl_anchor_trial"] == best_before.number
+            assert _anchor(t) == best_before.number
 
     # The agent learned from the 25 agent decisions.
     agent = sampler.agent_for(study)
@@ -196,7 +221,7 @@ def test_surrogate_move_serves_an_all_categorical_space() -> None:
     sampler = RLSampler(seed=1, epsilon_start=0.0, epsilon_end=0.0)
     study = optuna.create_study(sampler=sampler)
     study.optimize(objective, n_trials=60)
-    actions = [t.user_attrs.get("rl_action") for t in study.trials]
+    actions = [_move(t) for t in study.trials]
     assert "surrogate" in actions
     assert study.best_value == 0.0  # 625 configurations; 60 random trials reach 1.8 on average.
     assert all(t.params[f"op{i}"] in ops for t in study.trials for i in range(4))
@@ -218,8 +243,8 @@ def test_agent_does_not_repeat_a_completed_configuration(seed: int) -> None:
     seen: set[tuple[Any, ...]] = set()
     for t in study.trials:
         key = tuple(sorted(t.params.items()))
-        if t.user_attrs.get("rl_action") not in (None, "startup"):
-            assert key not in seen, (t.number, t.user_attrs["rl_action"])
+        if _move(t) not in (None, "startup"):
+            assert key not in seen, (t.number, _move(t))
         seen.add(key)
 
 
@@ -484,34 +509,12 @@ def test_direction(direction: str) -> None:
     # Incumbent-anchored moves start from the best trial in the study's direction.
     checked = 0
     for t in study.trials[10:]:
-        if t.user_attrs["rl_action"] in INCUMBENT_ACTIONS:
+        if _move(t) in INCUMBENT_ACTIONS:
             earlier = study.trials[: t.number]
             pick = min if direction == "minimize" else max
-            assert t.user_attrs["rl_anchor_trial"] == pick(earlier, key=lambda u: u.value).number
+            assert _anchor(t) == pick(earlier, key=lambda u: u.value).number
             checked += 1
     assert checked > 0
-
-
-# ---------------------------------------------------------------------------------------------
-# Multi-objective studies.
-# ---------------------------------------------------------------------------------------------
-
-
-def test_multi_objective_raises_clear_error() -> None:
-    def objective(trial: Trial) -> tuple[float, float]:
-        x = trial.suggest_float("x", 0.0, 1.0)
-        return x, 1.0 - x
-
-    sampler = RLSampler(seed=10)
-    study = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
-    with pytest.raises(ValueError, match="multi-objective"):
-        study.optimize(objective, n_trials=3)
-    study = optuna.create_study(directions=["minimize", "maximize"], sampler=sampler)
-    with pytest.raises(ValueError, match="RLSampler"):
-        trial = study.ask()
-        trial.suggest_float("x", 0.0, 1.0)
-    with pytest.raises(ValueError, match="multi-objective"):
-        sampler.agent_for(study)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -587,15 +590,15 @@ def test_enqueued_trial_is_history() -> None:
     assert enqueued.value == 0.0
     # A fully enqueued trial was not sampled, so it carries no decision, only who chose ...
     assert DECISION_KEY not in enqueued.system_attrs
-    assert enqueued.user_attrs == {"rl_action": "enqueued"}
+    assert enqueued.user_attrs == {USER_SAMPLER: "enqueued"}
     # ... but it is the best trial, and the agent's incumbent moves start from it.
     assert study.best_trial.number == 8
     later = study.trials[9:]
     for t in later:
         _assert_valid_decision(t, startup=False)
-        if t.user_attrs["rl_action"] in INCUMBENT_ACTIONS:
-            assert t.user_attrs["rl_anchor_trial"] == 8
-    assert any(t.user_attrs.get("rl_anchor_trial") == 8 for t in later)
+        if _move(t) in INCUMBENT_ACTIONS:
+            assert _anchor(t) == 8
+    assert any(_anchor(t) == 8 for t in later)
 
 
 def test_partially_enqueued_trial_keeps_fixed_param() -> None:
@@ -700,7 +703,7 @@ def test_parallel_workers(n_jobs: int) -> None:
         _assert_valid_decision(t)
     for t in trials[n_startup + n_jobs - 1 :]:
         _assert_valid_decision(t, startup=False)
-        anchor = t.user_attrs.get("rl_anchor_trial")
+        anchor = _anchor(t)
         if anchor is not None:
             assert trials[anchor].state == TrialState.COMPLETE
     agent = sampler.agent_for(study)

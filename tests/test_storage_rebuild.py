@@ -24,7 +24,7 @@ import pytest
 
 from optuna_rl import RLSampler
 from optuna_rl._attrs import DECISION_KEY
-from optuna_rl._attrs import USER_ACTION
+from optuna_rl._attrs import USER_SAMPLER
 from optuna_rl._attrs import decision_attr
 from optuna_rl.core.agent import Agent
 from optuna_rl.sampling.moves import ACTIONS
@@ -67,6 +67,12 @@ def _storage(kind: str, tmp_path: Path) -> tuple[Any, Callable[[], Any]]:
 
 def _decision(trial: optuna.trial.FrozenTrial) -> dict[str, Any] | None:
     return trial.system_attrs.get(DECISION_KEY)
+
+
+def who(trial: optuna.trial.FrozenTrial) -> str | None:
+    """Who chose the trial's parameters: the first word of its ``rl_sampler`` line."""
+    summary = trial.user_attrs.get(USER_SAMPLER)
+    return None if summary is None else summary.split()[0]
 
 
 def assert_same_agent(a: Agent, b: Agent) -> None:
@@ -220,14 +226,14 @@ def test_continue_a_tpe_study(tmp_path: Path) -> None:
     assert len(trials) == 60
     for trial in trials[:30]:
         assert DECISION_KEY not in trial.system_attrs
-        assert USER_ACTION not in trial.user_attrs
+        assert USER_SAMPLER not in trial.user_attrs
     for trial in trials[30:]:
         # No start-up: 30 completed trials are plenty.
         decision = _decision(trial)
         assert decision is not None, trial.number
         assert decision["a"] >= 0 and decision["s"] >= 0, (trial.number, decision)
-        assert trial.user_attrs[USER_ACTION] != "startup"
-        assert trial.user_attrs[USER_ACTION] == ACTIONS[decision["a"]].name
+        assert who(trial) != "startup"
+        assert who(trial) == ACTIONS[decision["a"]].name
     agent = sampler.agent_for(study)
     assert agent.n_updates == int(agent.visits.sum()) == 30
     assert_same_agent(agent, RLSampler().agent_for(optuna.load_study(study_name="s", storage=url)))

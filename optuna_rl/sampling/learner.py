@@ -11,26 +11,15 @@ order, so the learner is a function of the set of finished trials.
 
 from __future__ import annotations
 
-import math
-from typing import NamedTuple
-
 from optuna_rl.core.agent import Agent
 from optuna_rl.core.agent import Transition
 from optuna_rl.core.agent import Undo
-from optuna_rl.core.ranking import SortedMultiset
-from optuna_rl.sampling.results import COMPLETED
-from optuna_rl.sampling.results import RankKey
+from optuna_rl.sampling.rankings import OrderRanking
+from optuna_rl.sampling.rankings import Ranking
 from optuna_rl.sampling.results import Result
 from optuna_rl.sampling.rewards import ProgressTracker
 from optuna_rl.sampling.state import Progress
 from optuna_rl.sampling.state import state_index
-
-
-class Ranked(NamedTuple):
-    """A result in the ranking, best first by ``(key, number)``."""
-
-    key: RankKey
-    number: int
 
 
 class SearchLearner:
@@ -38,13 +27,14 @@ class SearchLearner:
 
     Args:
         agent: A fresh agent to train.
+        ranking: How the study's results rank (:mod:`optuna_rl.sampling.rankings`); by default
+            one objective.
     """
 
-    def __init__(self, agent: Agent) -> None:
+    def __init__(self, agent: Agent, ranking: Ranking | None = None) -> None:
         self.agent = agent
-        self.ranking: SortedMultiset[tuple[RankKey, float]] = SortedMultiset()
+        self.ranking: Ranking = OrderRanking() if ranking is None else ranking
         self.tracker = ProgressTracker()
-        self.n_completed = 0
 
     @property
     def progress(self) -> Progress:
@@ -57,26 +47,25 @@ class SearchLearner:
         """Number of results folded: completed trials and pruned ones."""
         return len(self.ranking)
 
-    def top(self, k: int) -> list[Ranked]:
-        """The ``k`` best results, best first."""
-        return [Ranked(key, int(number)) for key, number in self.ranking[:k]]
+    def state_of(self, progress: Progress) -> int:
+        """The agent's state for a progress summary (the benchmarks' ablations replace it)."""
+        return state_index(progress)
 
     def fold(self, result: Result) -> Undo:
         """Learn from one finished trial; returns a function that takes it back."""
         key = result.key
-        rank = None if key is None else self.ranking.counts((key, -math.inf), (key, math.inf))
-        reward, undo_progress = self.tracker.advance(key, rank, result.decision)
+        rank = gain = None
+        if key is not None:
+            rank = self.ranking.counts(key)
+            if 0 < rank.n and rank.better == 0 and rank.ties == 0:
+                gain = self.ranking.gain(key)
+        reward, undo_progress = self.tracker.advance(rank, gain, result.decision)
         undo: list[Undo] = [undo_progress]
         if key is not None:
-            entry = (key, float(result.number))
-            self.ranking.insert(entry)
-            undo.append(lambda: self.ranking.remove(entry))
-            if key.group == COMPLETED:
-                self.n_completed += 1
-                undo.append(self._uncount_completed)
+            undo.append(self.ranking.insert(key, result.number))
         decision = result.decision
         if decision is not None and decision.by_agent:
-            next_state = state_index(self.tracker.progress)
+            next_state = self.state_of(self.tracker.progress)
             undo.append(
                 self.agent.update(Transition(decision.state, decision.action, reward, next_state))
             )
@@ -86,6 +75,3 @@ class SearchLearner:
                 step()
 
         return undo_all
-
-    def _uncount_completed(self) -> None:
-        self.n_completed -= 1

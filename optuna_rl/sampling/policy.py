@@ -25,7 +25,7 @@ from optuna_rl.sampling.moves import RESTART
 from optuna_rl.sampling.moves import SURROGATE
 from optuna_rl.sampling.moves import MoveContext
 from optuna_rl.sampling.moves import scaled_step_size
-from optuna_rl.sampling.observations import Observations
+from optuna_rl.sampling.observations import ScoredObservations
 from optuna_rl.sampling.results import STARTUP
 from optuna_rl.sampling.results import Decision
 from optuna_rl.sampling.space import NormalisedSpace
@@ -71,7 +71,7 @@ def propose(
     agent: Agent,
     situation: Situation,
     space: NormalisedSpace,
-    observations: Observations,
+    observations: ScoredObservations,
     pending: Sequence[Point],
     rng: np.random.Generator,
     *,

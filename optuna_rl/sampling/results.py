@@ -3,37 +3,65 @@ decision the sampler recorded when it sampled it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import math
 from typing import NamedTuple
 
 
-COMPLETED, PRUNED, PRUNED_WITHOUT_VALUE = 0, 1, 2
-"""Groups of results, best first."""
+COMPLETED, INFEASIBLE, PRUNED, PRUNED_WITHOUT_VALUE = 0, 1, 2, 3
+"""Groups of results, best first: completed and feasible; completed but violating a constraint;
+pruned; pruned without a usable value."""
 
 
 class RankKey(NamedTuple):
-    """Sort key of a result; smaller is better.
+    """Sort key of a result of a single-objective study; smaller is better.
 
-    Completed trials come first, ranked by value; then pruned trials, ranked by how far they
-    got and then by their last intermediate value (the order Optuna's TPE ranks them in); then
-    pruned trials that reported nothing usable.
+    Feasible completed trials come first, ranked by value; then completed trials that violate a
+    constraint, ranked by their total violation and then by value (feasibility first, as
+    Optuna's constrained samplers rank them); then pruned trials, ranked by how far they got and
+    then by their last intermediate value (the order Optuna's TPE ranks them in); then pruned
+    trials that reported nothing usable.
     """
 
     group: int
-    """:data:`COMPLETED`, :data:`PRUNED` or :data:`PRUNED_WITHOUT_VALUE`."""
-    neg_last_step: float
-    """Minus the last step a pruned trial reported (0 for the other groups)."""
+    """:data:`COMPLETED`, :data:`INFEASIBLE`, :data:`PRUNED` or :data:`PRUNED_WITHOUT_VALUE`."""
+    order: float
+    """What ranks results within the group before the value: the total violation of an
+    infeasible trial, minus the last step of a pruned one, 0 otherwise."""
     value: float
     """The value, negated when the study maximises (0 for pruned trials without a value)."""
 
 
+class ParetoKey(NamedTuple):
+    """How a result of a multi-objective study ranks: by group and violation as
+    :class:`RankKey`, then by Pareto dominance of its values (see
+    :mod:`optuna_rl.sampling.pareto`)."""
+
+    group: int
+    order: float
+    values: tuple[float, ...]
+    """The values, each negated where the study maximises it (empty when pruned)."""
+
+
 def improvement(previous_best: RankKey, key: RankKey) -> float:
     """How much ``key`` improves on ``previous_best``; infinite across groups (e.g. the first
-    completed trial after pruned ones) or from an infinite value."""
-    if previous_best.group != key.group or previous_best.neg_last_step != key.neg_last_step:
+    completed trial after pruned ones, the first feasible one) or violations, or from an
+    infinite value."""
+    if previous_best.group != key.group or previous_best.order != key.order:
         return math.inf
     gain = previous_best.value - key.value
     return math.inf if math.isnan(gain) else gain
+
+
+def total_violation(constraints: Sequence[float]) -> float:
+    """The sum of the positive constraint values (a constraint is satisfied at 0 or below, as in
+    Optuna); a NaN constraint is violated infinitely."""
+    violation = 0.0
+    for value in constraints:
+        if math.isnan(value):
+            return math.inf
+        violation += max(0.0, float(value))
+    return violation
 
 
 STARTUP = -1
@@ -65,7 +93,7 @@ class Result(NamedTuple):
     """A finished trial as the sampler's learner sees it."""
 
     number: int
-    key: RankKey | None
+    key: RankKey | ParetoKey | None
     """How its result ranks; ``None`` for a failed trial (or a NaN value)."""
     decision: Decision | None
     """The sampler's decision recorded on it, if any."""

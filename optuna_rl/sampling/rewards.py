@@ -5,7 +5,8 @@ Rewards are all in [-1, 1] and invariant under any shift and positive scaling of
 (they use ranks, never raw differences), so the same agent works for objectives from 1e-9 to
 1e9, minimised or maximised:
 
-- a new best pays ``0.25 + 0.75 p``, where ``p`` is the fraction of the earlier improvements of
+- a new best (with several objectives: a result no earlier one dominates or equals) pays
+  ``0.25 + 0.75 p``, where ``p`` is the fraction of the earlier improvements of
   the best value that this improvement exceeds in size (1 for the first). Paying for the size
   of an improvement by its rank, not only for success, keeps the agent from learning to take
   ever smaller steps, which succeed often but gain little;
@@ -20,8 +21,6 @@ from optuna_rl.core.agent import Undo
 from optuna_rl.core.ranking import Counts
 from optuna_rl.core.ranking import SortedMultiset
 from optuna_rl.sampling.results import Decision
-from optuna_rl.sampling.results import RankKey
-from optuna_rl.sampling.results import improvement
 from optuna_rl.sampling.state import INITIAL_STEP_SIZE
 from optuna_rl.sampling.state import Progress
 
@@ -40,45 +39,43 @@ def improvement_reward(gain: float, earlier_gains: SortedMultiset[float]) -> flo
 
 
 class ProgressTracker:
-    """The progress summary of the results folded so far, and the best result."""
+    """The progress summary of the results folded so far."""
 
     def __init__(self) -> None:
         self.progress = Progress(0, 0.0, INITIAL_STEP_SIZE)
-        self.best: RankKey | None = None
         self.gains: SortedMultiset[float] = SortedMultiset()
-        """Sizes of the improvements of the best value so far (after the first result)."""
+        """Sizes of the improvements of the best so far (after the first result)."""
 
     def advance(
-        self, key: RankKey | None, rank: Counts | None, decision: Decision | None
+        self, rank: Counts | None, gain: float | None, decision: Decision | None
     ) -> tuple[float, Undo]:
-        """Fold one result in: ``key`` and its ``rank`` among the earlier results (both
-        ``None`` if the trial failed), and the decision that produced it (it carries the step
-        size).
+        """Fold one result in: its ``rank`` among the earlier results (``None`` if the trial
+        failed), the size of its improvement if no earlier result was as good (``None``
+        otherwise, and for the first result), and the decision that produced it (it carries
+        the step size).
 
         Returns:
             The reward of the action that produced the result, and a function that undoes this.
         """
-        old_progress, old_best = self.progress, self.best
+        old_progress = self.progress
         step_size = decision.step_size if decision is not None else self.progress.step_size
-        if key is None or rank is None:
+        if rank is None:
             self.progress = Progress(self.progress.since_improvement + 1, 1.0, step_size)
-            return FAILED_REWARD, self._undo(old_progress, old_best, None)
-        improved = self.best is None or key < self.best
+            return FAILED_REWARD, self._undo(old_progress, None)
+        improved = rank.n == 0 or (rank.better == 0 and rank.ties == 0)
         since = 0 if improved else self.progress.since_improvement + 1
         self.progress = Progress(since, rank.quantile, step_size)
         if not improved:
-            return -rank.quantile, self._undo(old_progress, old_best, None)
-        reward, gain = 1.0, None
-        if self.best is not None:
-            gain = improvement(self.best, key)
-            reward = improvement_reward(gain, self.gains)
-            self.gains.insert(gain)
-        self.best = key
-        return reward, self._undo(old_progress, old_best, gain)
+            return -rank.quantile, self._undo(old_progress, None)
+        if gain is None:
+            return 1.0, self._undo(old_progress, None)
+        reward = improvement_reward(gain, self.gains)
+        self.gains.insert(gain)
+        return reward, self._undo(old_progress, gain)
 
-    def _undo(self, progress: Progress, best: RankKey | None, gain: float | None) -> Undo:
+    def _undo(self, progress: Progress, gain: float | None) -> Undo:
         def undo() -> None:
-            self.progress, self.best = progress, best
+            self.progress = progress
             if gain is not None:
                 self.gains.remove(gain)
 
