@@ -118,8 +118,12 @@ def main() -> None:
     study.optimize(run, n_trials=args.n_trials)
     write_policy_note(study)
 
-    # RLSampler writes its decision on every trial it samples (the `rl_action` user attr).
-    actions = [t.user_attrs.get("rl_action") for t in study.trials]
+    # RLSampler says on every trial it samples who chose the parameters: the first word of the
+    # `rl_sampler` user attr (the agent's move, `startup` or `independent`).
+    actions = [
+        t.user_attrs["rl_sampler"].split()[0] if "rl_sampler" in t.user_attrs else None
+        for t in study.trials
+    ]
     n_history = sum(action is None for action in actions)
     n_startup = sum(action == "startup" for action in actions)
     n_agent = len(actions) - n_history - n_startup
@@ -130,7 +134,7 @@ def main() -> None:
     if n_startup:
         print(f"Start-up trials (RLSampler's design): {n_startup}")
     print(
-        f"Best trial #{best.number} ({best.user_attrs.get('rl_action', 'TPESampler')}): "
+        f"Best trial #{best.number} ({best.user_attrs.get('rl_sampler', 'TPESampler')}): "
         f"validation accuracy {best.value:.4f}"
     )
     print(f"\nOpen the study in optuna-dashboard:\n    optuna-dashboard {args.storage}")

@@ -1,7 +1,7 @@
 """Several worker processes, one per GPU where there are GPUs, share one study through storage.
 
 Nothing but the storage is shared: RLSampler and RLPruner rebuild the agents from the trials in
-it, so every worker samples with the same Q-table (see ``optuna_rl/history.py``) and a worker
+it, so every worker samples with the same Q-table (see ``optuna_rl/core/fold.py``) and a worker
 may join, die or restart at any time.
 
 On one machine, a Journal file is enough (the default here); this starts 4 workers and waits::

@@ -4,6 +4,11 @@ stored there.
 System attrs are the truth the agents are rebuilt from; user attrs are a readable copy for
 optuna-dashboard, which shows user attrs but not system attrs. Nothing is ever read back from
 user attrs.
+
+Each attr write is a storage round trip (an RDB transaction), the scaling cost with many
+workers, so each agent writes one readable line per trial: the sampler two writes per trial
+(:data:`DECISION_KEY` and :data:`USER_SAMPLER`; one for a trial it did not sample), the pruner
+one write per change of its decision (:data:`USER_PRUNER`).
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from optuna_rl.sampling.moves import ACTIONS
 from optuna_rl.sampling.results import STARTUP
 from optuna_rl.sampling.results import Decision
+from optuna_rl.sampling.state import describe_state
 
 
 FORMAT_VERSION = 1
@@ -83,22 +90,49 @@ def parse_decision(raw: Any, number: int, n_states: int, n_actions: int) -> Deci
     return decision
 
 
-USER_STATE = "rl_state"
-"""User attr: the state the agent saw, in words (e.g. ``improving, step large, last good``)."""
+USER_SAMPLER = "rl_sampler"
+"""User attr written by :class:`~optuna_rl.RLSampler` on every trial: who chose the trial's
+parameters and why, in one line (one storage write; the truth is :data:`DECISION_KEY`). Its
+first word is who chose them: the name of the agent's move, ``startup``, ``independent`` or
+``enqueued``. The text (see :func:`sampler_summary`), e.g.::
 
-USER_ACTION = "rl_action"
-"""User attr: who chose the trial's parameters: the name of the agent's move (e.g.
-``shrink``), ``startup`` (the start-up design), ``independent`` (no relative search space yet:
-the independent sampler) or ``enqueued`` (values fixed by ``study.enqueue_trial``)."""
+    shrink from trial 12 (greedy), step 0.05; state: stalling, step medium, last good
+    restart (explored), step 0.1; state: stagnant, step small, last poor
+    startup design
+    independent sampler (RandomSampler): no relative search space yet
+    enqueued
 
-USER_ANCHOR = "rl_anchor_trial"
-"""User attr: number of the trial the move started from; absent for restarts and start-up."""
+A move names the trial it started from (none for a restart), whether it was the greedy choice
+or a random exploration step, the step size in the normalised [0, 1] space after it, and the
+state the agent saw. The wording may change between releases; the key and the first word do
+not.
+"""
 
-USER_STEP = "rl_step_size"
-"""User attr: step size in the normalised [0, 1] space after the action (a float, sortable)."""
+STARTUP_SUMMARY = "startup design"
+"""``rl_sampler`` of a trial whose parameters came from the start-up design."""
 
-USER_EXPLORED = "rl_explored"
-"""User attr: ``True`` if the action was a random exploration step, ``False`` if greedy."""
+ENQUEUED_SUMMARY = "enqueued"
+"""``rl_sampler`` of a trial whose values ``study.enqueue_trial`` fixed."""
+
+
+def independent_summary(sampler_name: str) -> str:
+    """``rl_sampler`` of a trial sampled by the independent sampler ``sampler_name`` because
+    there was no relative search space yet."""
+    return f"independent sampler ({sampler_name}): no relative search space yet"
+
+
+def sampler_summary(decision: Decision) -> str:
+    """The readable ``rl_sampler`` text of a decision (see :data:`USER_SAMPLER`)."""
+    if not decision.by_agent:
+        return STARTUP_SUMMARY
+    move = ACTIONS[decision.action].name
+    anchor = f" from trial {decision.anchor}" if decision.anchor >= 0 else ""
+    mode = "explored" if decision.explored else "greedy"
+    return (
+        f"{move}{anchor} ({mode}), step {decision.step_size:.3g}; "
+        f"state: {describe_state(decision.state)}"
+    )
+
 
 USER_PRUNER = "rl_pruner"
 """User attr written by :class:`~optuna_rl.RLPruner` at a pruning check whose decision, reason

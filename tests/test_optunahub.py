@@ -43,7 +43,7 @@ def test_local_package_exposes_the_installed_sampler_and_runs_a_study(no_network
     study.optimize(objective, n_trials=15)
     assert len(study.trials) == 15
     # After the start-up design the agent chooses the moves, and says so on each trial.
-    assert all("rl_action" in t.user_attrs for t in study.trials[5:])
+    assert all("rl_sampler" in t.user_attrs for t in study.trials[5:])
 
 
 def test_readme_has_optunahub_front_matter() -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from optuna_rl import RLPruner
 from optuna_rl import RLSampler
+from optuna_rl._trials import recorded_decision
 from optuna_rl.sampling.moves import ACTIONS
 from optuna_rl.sampling.state import N_STATES
 from optuna_rl.sampling.state import describe_state
@@ -48,9 +49,14 @@ def study() -> optuna.Study:
 def decided(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     """The trials whose parameters the sampler chose (start-up design or agent), not the
     independent sampler."""
-    return [
-        t for t in study.trials if t.user_attrs.get("rl_action", "independent") != "independent"
-    ]
+    return [t for t in study.trials if recorded_decision(t) is not None]
+
+
+def move(trial: optuna.trial.FrozenTrial) -> str:
+    """The name of the move recorded on ``trial``, ``"startup"`` for the start-up design."""
+    decision = recorded_decision(trial)
+    assert decision is not None
+    return ACTIONS[decision.action].name if decision.by_agent else "startup"
 
 
 def test_q_table_is_the_rebuilt_agent_with_visits_in_the_cells(study: optuna.Study) -> None:
@@ -87,7 +93,7 @@ def test_action_use_counts_each_move_per_trial(study: optuna.Study) -> None:
     by_name = {trace.name: trace for trace in figure.data}
     expected: dict[str, list[int]] = {}
     for trial in decided(study):
-        expected.setdefault(trial.user_attrs["rl_action"], []).append(trial.number)
+        expected.setdefault(move(trial), []).append(trial.number)
     assert set(by_name) == set(expected)
     for name, numbers in expected.items():
         assert list(by_name[name].x) == numbers
@@ -95,7 +101,7 @@ def test_action_use_counts_each_move_per_trial(study: optuna.Study) -> None:
     assert sum(len(trace.x) for trace in figure.data) == len(decided(study))
 
 
-def test_step_size_matches_the_readable_user_attrs(study: optuna.Study) -> None:
+def test_step_size_matches_the_recorded_decisions(study: optuna.Study) -> None:
     figure = plot_step_size(study)
     assert figure.layout.yaxis.type == "log"
     points = {
@@ -107,11 +113,13 @@ def test_step_size_matches_the_readable_user_attrs(study: optuna.Study) -> None:
     assert sorted(points) == [t.number for t in trials]
     for trial in trials:
         step, group = points[trial.number]
-        assert step == pytest.approx(trial.user_attrs["rl_step_size"], abs=1e-6)
-        if trial.user_attrs["rl_action"] == "startup":
+        decision = recorded_decision(trial)
+        assert decision is not None
+        assert step == pytest.approx(decision.step_size, rel=1e-12)
+        if not decision.by_agent:
             assert group == "startup"
         else:
-            assert group == ("explored" if trial.user_attrs["rl_explored"] else "greedy")
+            assert group == ("explored" if decision.explored else "greedy")
 
 
 def test_pruning_decisions_show_where_and_why(study: optuna.Study) -> None:

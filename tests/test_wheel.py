@@ -66,7 +66,7 @@ print(json.dumps({
     "dist_version": importlib.metadata.version("optuna-rl"),
     "data_files": sorted(p.name for p in data.iterdir()),
     "n_trials": len(study.trials),
-    "n_sampler_notes": sum("rl_action" in t.user_attrs for t in study.trials),
+    "n_sampler_notes": sum("rl_sampler" in t.user_attrs for t in study.trials),
     "n_pruner_notes": sum("rl_pruner" in t.user_attrs for t in study.trials),
     "best_value": study.best_value,
 }))

@@ -1,6 +1,7 @@
-"""Many worker processes on one study, on PostgreSQL and on a Journal file: no trial lost or
-duplicated, no error from the sampler or the pruner, a decision on every trial past start-up,
-and every worker ends with the agent a fresh rebuild gives.
+"""Many worker processes on one study, on PostgreSQL, on a Journal file and through Optuna's
+gRPC storage proxy: no trial lost or duplicated, no error from the sampler or the pruner, a
+decision on every trial past start-up, and every worker ends with the agent a fresh rebuild
+gives.
 
 Each worker is a fresh Python process running this file as a script (see ``_worker``), with its
 own ``RLSampler`` and ``RLPruner``: nothing but the storage is shared.
@@ -14,7 +15,9 @@ import subprocess
 import sys
 import time
 from typing import Any
+import warnings
 
+from _grpc_proxy import GrpcProxy
 from _learning import assert_learned_from_the_study
 import numpy as np
 import optuna
@@ -54,6 +57,11 @@ def objective(trial: optuna.Trial) -> float:
 def open_storage(kind: str, location: str) -> str | optuna.storages.BaseStorage:
     if kind == "postgres":
         return location
+    if kind == "grpc":
+        host, port = location.rsplit(":", 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.GrpcStorageProxy(host=host, port=int(port))
     return optuna.storages.JournalStorage(JournalFileBackend(location))
 
 
@@ -147,7 +155,7 @@ def check_decisions(trials: list[optuna.trial.FrozenTrial], n_workers: int) -> N
             assert decision["a"] >= 0 and decision["s"] >= 0, (trial.number, decision)
         if decision is not None and decision["a"] >= 0:
             n_acting += 1
-            assert trial.user_attrs["rl_action"] != "startup"
+            assert not trial.user_attrs["rl_sampler"].startswith("startup")
     assert n_acting >= len(trials) // 2, n_acting
 
 
@@ -232,6 +240,37 @@ def test_workers_on_journal_file(n_workers: int, tmpfs_path: Path, tmp_path: Pat
     optuna.create_study(study_name=study_name, storage=open_storage("journal", path))
     outs = run_workers("journal", path, study_name, n_workers, tmp_path)
     check_study(open_storage("journal", path), study_name, n_workers, outs)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_workers_through_the_grpc_proxy(
+    backend: str, request: pytest.FixtureRequest, tmpfs_path: Path, tmp_path: Path
+) -> None:
+    # Optuna's gRPC proxy in front of the RDB: the workers talk to the proxy only, through
+    # GrpcStorageProxy, whose client-side cache holds the trials it has read.
+    if backend == "postgres":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = f"sqlite:///{tmpfs_path / 'proxied.db'}"
+    proxy = GrpcProxy(url)
+    try:
+        n_workers = 4
+        study_name = f"grpc-{backend}"
+        optuna.create_study(study_name=study_name, storage=proxy.storage())
+        outs = run_workers("grpc", proxy.location, study_name, n_workers, tmp_path)
+        check_study(proxy.storage(), study_name, n_workers, outs)
+    finally:
+        proxy.stop()
+    # What went through the proxy is in the RDB, and reads the same without it.
+    direct = optuna.load_study(study_name=study_name, storage=url)
+    assert len(direct.trials) == n_workers * N_TRIALS_PER_WORKER
+    np.testing.assert_array_equal(
+        RLSampler().agent_for(direct).q, json_q(outs[0]), err_msg="direct read"
+    )
+
+
+def json_q(out: Path) -> np.ndarray:
+    return np.array(json.loads(out.read_text())["q"])
 
 
 if __name__ == "__main__":
