@@ -16,6 +16,8 @@ Each variant is a sampler name the benchmark scripts accept like Optuna's sample
 | ``RL-frozen`` | no in-study learning: the shipped table, never updated |
 | ``RL-state-blind`` | no state and no learning: every state's row is the shipped table's mean row,
 never updated (a fixed mixture of moves) |
+| ``RL-one-state`` | no state, but learning: one state, starting from the shipped table's mean
+row, updated by the study's results |
 """
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ from optuna_rl._sampler_study import SamplerStudy
 from optuna_rl.core.agent import Agent
 from optuna_rl.core.agent import Transition
 from optuna_rl.core.agent import Undo
-from optuna_rl.sampling.prior import load_prior
 from optuna_rl.sampling.design import SobolDesign
+from optuna_rl.sampling.learner import SearchLearner
 from optuna_rl.sampling.moves import ACTIONS
 from optuna_rl.sampling.policy import Proposal
+from optuna_rl.sampling.prior import load_prior
 from optuna_rl.sampling.space import NormalisedSpace
 from optuna_rl.sampling.state import N_STATES
+from optuna_rl.sampling.state import Progress
 
 
 class _MaskedRLSampler(RLSampler):
@@ -54,14 +58,18 @@ class _MaskedRLSampler(RLSampler):
 
 
 class _FrozenAgent(Agent):
-    """An agent that never learns: updates change nothing."""
+    """An agent whose Q-values never change. It still counts its experience, so that its
+    exploration decays on the same schedule as the learning agent's (the schedule runs on the
+    number of updates): the only difference left is the learning itself."""
 
     def update(self, transition: Transition) -> Undo:
-        return _nothing
+        s, a = transition.state, transition.action
+        self.visits[s, a] += 1
 
+        def undo() -> None:
+            self.visits[s, a] -= 1
 
-def _nothing() -> None:
-    pass
+        return undo
 
 
 class _FrozenRLSampler(RLSampler):
@@ -75,6 +83,27 @@ class _FrozenRLSampler(RLSampler):
         )
         cache.learner.agent = frozen
         return cache
+
+
+class _OneStateLearner(SearchLearner):
+    """A learner for which every situation is the same state."""
+
+    def state_of(self, progress: Progress) -> int:
+        return 0
+
+
+class _OneStateRLSampler(RLSampler):
+    """RLSampler whose agent sees one state: it learns which moves pay, not when."""
+
+    def _new_study_cache(self, study: optuna.Study) -> SamplerStudy:
+        cache = super()._new_study_cache(study)
+        cache.learner.__class__ = _OneStateLearner
+        return cache
+
+
+def frozen_sampler(**kwargs: Any) -> RLSampler:
+    """An RLSampler that never updates its initial table (arguments as RLSampler's)."""
+    return _FrozenRLSampler(**kwargs)
 
 
 class _RandomStartupRLSampler(RLSampler):
@@ -99,6 +128,9 @@ ABLATIONS: dict[str, Callable[[int], BaseSampler]] = {
     ),
     "RL-random-startup": lambda seed: _RandomStartupRLSampler(seed=seed),
     "RL-frozen": lambda seed: _FrozenRLSampler(seed=seed),
+    "RL-one-state": lambda seed: _OneStateRLSampler(
+        seed=seed, initial_q_table=np.broadcast_to(load_prior().mean(0), load_prior().shape)
+    ),
     "RL-state-blind": lambda seed: _FrozenRLSampler(
         seed=seed, initial_q_table=np.broadcast_to(load_prior().mean(0), load_prior().shape)
     ),

@@ -61,6 +61,8 @@ from _common import report_header
 from _common import sampler_order
 from _common import to_markdown
 from _common import win_rates
+from _paired import paired
+from _paired import paired_markdown
 import numpy as np
 import optuna
 import pandas as pd
@@ -308,6 +310,16 @@ def report(store: ResultStore, out: Path, stem: str) -> str:
     text += to_markdown(baseline, floatfmt=".2f")
     text += f"\n## Pairwise win rates at {budget} trials (row beats column)\n\n"
     text += to_markdown(wins, floatfmt=".2f")
+    at_end = pd.concat(
+        [at_budget(in_dim, int(in_dim["n_trials"].min())) for _, in_dim in runs.groupby("dim")]
+    )
+    text += (
+        f"\n## {BASELINE} against each sampler, problem by problem, at the end of the runs\n\n"
+        "Each dimension at its own run length (10·D + 50 trials unless `--trials` is longer); "
+        "ties (equal mean log10 regret, e.g. both at the 1e-8 floor) are left out of the win "
+        "rate and the tests.\n\n"
+    )
+    text += paired_markdown(paired(at_end, problem=PROBLEM, baseline=BASELINE), BASELINE) + "\n"
     text += f"\n## ECDF of targets reached\n\n![ECDF]({ecdf_path.name})\n"
     text += f"\n## Mean log10 regret at {budget} trials per problem\n\n"
     text += to_markdown(per_function, floatfmt=".2f")

@@ -62,6 +62,8 @@ from _common import report_header
 from _common import sampler_order
 from _common import to_markdown
 from _common import win_rates
+from _paired import paired
+from _paired import paired_markdown
 import numpy as np
 import optuna
 import pandas as pd
@@ -370,6 +372,18 @@ def report(store: ResultStore, out: Path, stem: str) -> str:
     text += "\n## Mean rank over tasks (lower is better)\n\n" + to_markdown(ranks, floatfmt=".2f")
     text += f"\n## Pairwise win rates over tasks at {length} trials (row beats column)\n\n"
     text += to_markdown(wins, floatfmt=".2f")
+    per_run = runs[["sampler", "task", "seed"]].copy()
+    per_run["value"] = [float(trace[length - 1]) for trace in runs["best"]]
+    text += (
+        f"\n## {BASELINE} against each sampler, run by run, at {length} trials\n\n"
+        "Each (task, seed) is one pair: the two samplers' runs with that seed on that task "
+        "(independent runs, so each pair is one draw of 'which sampler does better on this "
+        "task'); equal best values are ties, left out of the win rate and the tests.\n\n"
+    )
+    text += (
+        paired_markdown(paired(per_run, problem=["task", "seed"], baseline=BASELINE), BASELINE)
+        + "\n"
+    )
     text += f"\n## Mean best value at {length} trials per task (rank in the task)\n\n"
     text += to_markdown(per_task_text)
     text += f"\n## Curves\n\n![curves]({curves_path.name})\n"

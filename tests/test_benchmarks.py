@@ -304,7 +304,7 @@ def _moves_used(sampler_name: str) -> set[str]:
         lambda t: sum((t.suggest_float(f"x{i}", -5, 5) - 1) ** 2 for i in range(2)), n_trials=30
     )
     assert len(study.trials) == 30
-    actions = {t.user_attrs.get("rl_action") for t in study.trials}
+    actions = {t.user_attrs["rl_sampler"].split()[0] for t in study.trials}
     return {a for a in actions if a not in ("startup", "independent")}
 
 
