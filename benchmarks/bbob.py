@@ -6,7 +6,7 @@ are ``x0 .. x{D-1}`` as ``suggest_float`` over the problem's bounds ``[-5, 5]^D`
 series is the best *regret* ``f(x) - f_opt`` after each trial (``f_opt`` is
 ``cocoex.BareProblem.best_value()``). Metrics:
 
-- **log10 regret** at 25, 50 and 100 trials (and at the run length when it is longer:
+- **log10 regret** at 25, 50, 100 and 300 trials (and at the run length when it is longer:
   ``max(--trials, 10·D + 50)`` trials, unless ``--no-dim-budget``), floored at 1e-8 (COCO's
   final target: below it all results are equal).
 - **Mean rank**: samplers are ranked per problem (function, dimension, instance) by the mean over
@@ -96,7 +96,7 @@ FUNCTION_NAMES = {
 }
 TARGETS = 10.0 ** np.linspace(2, -8, 51)
 """COCO's regret targets for the runtime ECDF."""
-STANDARD_BUDGETS = (25, 50, 100)
+STANDARD_BUDGETS = (25, 50, 100, 300)
 QUICK_FUNCTIONS = (1, 8, 15, 21)
 COLUMNS = (
     "sampler",
@@ -130,7 +130,7 @@ def run_length(dim: int, trials: int, dim_budget: bool) -> int:
 
 
 def budgets(n_trials: int) -> list[int]:
-    """The trial counts reported for runs of ``n_trials``: 25, 50, 100 that fit, and the end."""
+    """The trial counts reported for runs of ``n_trials``: 25, 50, 100, 300 that fit, and the end."""
     chosen = [b for b in STANDARD_BUDGETS if b <= n_trials]
     if n_trials not in chosen:
         chosen.append(n_trials)

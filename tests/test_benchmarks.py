@@ -139,6 +139,7 @@ def test_bbob_budgets_and_rank_table_from_regret_traces() -> None:
     assert bbob.run_length(10, 100, False) == 100
     assert bbob.budgets(150) == [25, 50, 100, 150]
     assert bbob.budgets(40) == [25, 40]
+    assert bbob.budgets(1000) == [25, 50, 100, 300, 1000]
     rows = []
     for function in (1, 2):
         for sampler, scale in (("RLSampler", 1e-3), ("RandomSampler", 1.0)):
