@@ -130,7 +130,8 @@ def run_length(dim: int, trials: int, dim_budget: bool) -> int:
 
 
 def budgets(n_trials: int) -> list[int]:
-    """The trial counts reported for runs of ``n_trials``: 25, 50, 100, 300 that fit, and the end."""
+    """The trial counts reported for runs of ``n_trials``: those of 25, 50, 100, 300 that fit,
+    and the end."""
     chosen = [b for b in STANDARD_BUDGETS if b <= n_trials]
     if n_trials not in chosen:
         chosen.append(n_trials)
