@@ -63,7 +63,10 @@ class RLSampler(BaseSampler):
     binned from how long the best value has stagnated, the current step size and the rank of the
     last result; it is paid by the rank of the result it produced, so rewards do not depend on
     the objective's scale or direction. It starts from a Q-table learned offline on synthetic
-    functions, and each study's results update it.
+    functions, and each study's results update it. Measured on held-out BBOB problems, that
+    in-study learning pays in long studies (at 1,000 trials it beats the same agent frozen on
+    72% of the problems) but not measurably within about a hundred trials, where the prior's
+    choice of moves does the work (the ablations are in the project's README).
 
     Multi-objective studies and constraints are supported. With several objectives a result is
     better than another when it dominates it (Pareto), and each trial draws a random direction
