@@ -62,3 +62,18 @@ def check_seed(value: Any) -> int | None:
     if not 0 <= seed < 2**32:
         raise ValueError(f"`seed` must be None or an int in [0, 2**32), got {seed}.")
     return seed
+
+
+def check_q_table(table: Any, shape: tuple[int, int]) -> np.ndarray:
+    """``initial_q_table`` as a float array of ``shape`` with finite values (not ``None``)."""
+    try:
+        q = np.array(table, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"`initial_q_table` must be None or an array of shape {shape}, got {table!r}."
+        ) from exc
+    if q.shape != shape or not np.all(np.isfinite(q)):
+        raise ValueError(
+            f"`initial_q_table` must have shape {shape} and finite values, got shape {q.shape}."
+        )
+    return q

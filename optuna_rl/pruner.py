@@ -16,6 +16,7 @@ from optuna_rl import _trials
 from optuna_rl._pruner_study import PrunerStudy
 from optuna_rl._validation import check_float
 from optuna_rl._validation import check_int
+from optuna_rl._validation import check_q_table
 from optuna_rl.pruning.learner import CurveLearner
 from optuna_rl.pruning.policy import Verdict
 from optuna_rl.pruning.policy import decide
@@ -220,14 +221,5 @@ def _prior(table: Any, weight: float) -> PriorTable:
     if table is None:
         return load_prior().scaled(weight)
     shape = (N_STATES, 2)
-    try:
-        q = np.array(table, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"`initial_q_table` must be None or an array of shape {shape}, got {table!r}."
-        ) from exc
-    if q.shape != shape or not np.all(np.isfinite(q)):
-        raise ValueError(
-            f"`initial_q_table` must have shape {shape} and finite values, got shape {q.shape}."
-        )
+    q = check_q_table(table, shape)
     return check_prior(q, np.full(shape, _TABLE_WEIGHT)).scaled(weight)

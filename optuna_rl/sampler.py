@@ -21,6 +21,7 @@ from optuna_rl._search_space import SearchSpace
 from optuna_rl._validation import check_bool
 from optuna_rl._validation import check_float
 from optuna_rl._validation import check_int
+from optuna_rl._validation import check_q_table
 from optuna_rl._validation import check_seed
 from optuna_rl.core.agent import Agent
 from optuna_rl.core.agent import LinearSchedule
@@ -399,18 +400,7 @@ class RLSampler(BaseSampler):
 def _check_q_table(table: Any) -> np.ndarray:
     if table is None:
         return load_prior()
-    shape = (N_STATES, len(ACTIONS))
-    try:
-        q = np.array(table, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"`initial_q_table` must be None or an array of shape {shape}, got {table!r}."
-        ) from exc
-    if q.shape != shape or not np.all(np.isfinite(q)):
-        raise ValueError(
-            f"`initial_q_table` must have shape {shape} and finite values, got shape {q.shape}."
-        )
-    return q
+    return check_q_table(table, (N_STATES, len(ACTIONS)))
 
 
 def _n_top(n_results: int) -> int:
