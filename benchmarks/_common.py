@@ -283,6 +283,23 @@ class ResultStore:
             os.fsync(handle.fileno())
 
 
+@dataclasses.dataclass(frozen=True)
+class SuiteRun:
+    """One study: a sampler with a seed on one problem of a suite (``mo.py``, ``constrained.py``).
+
+    ``problem`` names the problem within ``suite`` (``f01`` for a COCO function); ``instance``
+    is 1 for the problems without instances (the formula and engineering problems).
+    """
+
+    sampler: str
+    suite: str
+    problem: str
+    dim: int
+    instance: int
+    seed: int
+    n_trials: int
+
+
 def encode_trace(values: Iterable[float]) -> str:
     """A per-trial series as one CSV cell."""
     return " ".join(f"{value:.6e}" for value in values)
@@ -536,6 +553,42 @@ def add_common_arguments(
         default=RESULTS_DIR,
         help="directory for the CSV, Markdown and PNG (default benchmarks/results)",
     )
+
+
+def run_and_report(
+    args: argparse.Namespace,
+    name: str,
+    *,
+    columns: Sequence[str],
+    key_columns: Sequence[str],
+    plan: Callable[[argparse.Namespace], Sequence[Any]],
+    run_one: Callable[[Any], dict[str, Any]],
+    report: Callable[[ResultStore, Path, str], str],
+    retry: Callable[[pd.DataFrame], pd.Series] | None = None,
+) -> None:
+    """Run the missing runs of a benchmark's grid, appending to its CSV, then print its report.
+
+    The ``main`` of ``bbob.py``, ``hpo.py``, ``mo.py`` and ``constrained.py``, but for the
+    process settings (:func:`quiet`, :func:`limit_threads`): each script makes them itself, so
+    that the tests can replace its ``limit_threads``. The files are ``<name>.*`` in
+    ``args.out`` (``<name>_quick.*`` with ``--quick``); with ``--report-only`` nothing runs.
+
+    Args:
+        args: The parsed options of :func:`add_common_arguments` and the script's own.
+        name: The files' stem, also the progress bar's label.
+        columns: The CSV's columns, in order.
+        key_columns: The columns that identify a run: the fields of the script's runs.
+        plan: Every run the options ask for.
+        run_one: Runs one of them (in a worker process) and returns its CSV row.
+        report: Writes the report from the store into ``args.out`` under the given stem, and
+            returns its Markdown.
+        retry: As for :class:`ResultStore`: marks rows whose runs run again.
+    """
+    stem = f"{name}_quick" if args.quick else name
+    store = ResultStore(args.out / f"{stem}.csv", columns, key_columns, retry=retry)
+    if not args.report_only:
+        store.run_missing(run_one, plan(args), jobs=args.jobs, description=name)
+    print(report(store, args.out, stem))
 
 
 def sampler_order(names: Iterable[str]) -> list[str]:

@@ -58,6 +58,7 @@ from _common import make_sampler
 from _common import mean_ranks
 from _common import quiet
 from _common import report_header
+from _common import run_and_report
 from _common import sampler_order
 from _common import to_markdown
 from _common import win_rates
@@ -362,11 +363,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     quiet()
     limit_threads()
-    stem = "bbob_quick" if args.quick else "bbob"
-    store = ResultStore(args.out / f"{stem}.csv", COLUMNS, KEY_COLUMNS)
-    if not args.report_only:
-        store.run_missing(run_one, plan(args), jobs=args.jobs, description="bbob")
-    print(report(store, args.out, stem))
+    run_and_report(
+        args,
+        "bbob",
+        columns=COLUMNS,
+        key_columns=KEY_COLUMNS,
+        plan=plan,
+        run_one=run_one,
+        report=report,
+    )
 
 
 if __name__ == "__main__":

@@ -59,6 +59,7 @@ from _common import make_sampler
 from _common import mean_ranks
 from _common import quiet
 from _common import report_header
+from _common import run_and_report
 from _common import sampler_order
 from _common import to_markdown
 from _common import win_rates
@@ -411,11 +412,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     quiet()
     limit_threads()
-    stem = "hpo_quick" if args.quick else "hpo"
-    store = ResultStore(args.out / f"{stem}.csv", COLUMNS, KEY_COLUMNS)
-    if not args.report_only:
-        store.run_missing(run_one, plan(args), jobs=args.jobs, description="hpo")
-    print(report(store, args.out, stem))
+    run_and_report(
+        args,
+        "hpo",
+        columns=COLUMNS,
+        key_columns=KEY_COLUMNS,
+        plan=plan,
+        run_one=run_one,
+        report=report,
+    )
 
 
 if __name__ == "__main__":

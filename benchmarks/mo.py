@@ -60,7 +60,6 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import asdict
-from dataclasses import dataclass
 import itertools
 import math
 from pathlib import Path
@@ -71,6 +70,7 @@ from typing import NamedTuple
 
 from _common import BASELINE
 from _common import ResultStore
+from _common import SuiteRun as Run
 from _common import add_common_arguments
 from _common import decode_trace
 from _common import encode_trace
@@ -79,6 +79,7 @@ from _common import make_sampler
 from _common import mean_ranks
 from _common import quiet
 from _common import report_header
+from _common import run_and_report
 from _common import sampler_order
 from _common import to_markdown
 from _common import win_rates
@@ -127,19 +128,6 @@ COLUMNS = (
 )
 KEY_COLUMNS = ("sampler", "suite", "problem", "dim", "instance", "seed", "n_trials")
 PROBLEM = ("suite", "problem", "dim", "instance")
-
-
-@dataclass(frozen=True)
-class Run:
-    """One study: a sampler with a seed on one problem (``instance`` is 1 for the formulas)."""
-
-    sampler: str
-    suite: str
-    problem: str
-    dim: int
-    instance: int
-    seed: int
-    n_trials: int
 
 
 class Problem(NamedTuple):
@@ -540,16 +528,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     quiet()
     limit_threads()
-    stem = "mo_quick" if args.quick else "mo"
-    store = ResultStore(
-        args.out / f"{stem}.csv",
-        COLUMNS,
-        KEY_COLUMNS,
+    run_and_report(
+        args,
+        "mo",
+        columns=COLUMNS,
+        key_columns=KEY_COLUMNS,
+        plan=plan,
+        run_one=run_one,
+        report=report,
         retry=lambda frame: frame["status"] == "unsupported",
     )
-    if not args.report_only:
-        store.run_missing(run_one, plan(args), jobs=args.jobs, description="mo")
-    print(report(store, args.out, stem))
 
 
 if __name__ == "__main__":
