@@ -86,9 +86,12 @@ def overtakes(steps: np.ndarray, values: np.ndarray, best: float, horizon: int) 
     """
     if len(steps) < 3 or not np.all(np.isfinite(values[-3:])):
         return False
-    slope = (values[-3] - values[-1]) / (steps[-1] - steps[-3])
+    # Python floats: values near the float limits (a corrupted report) give an infinite slope
+    # without numpy's overflow warning.
+    last = float(values[-1])
+    slope = (float(values[-3]) - last) / float(steps[-1] - steps[-3])
     ahead = min(horizon - int(steps[-1]), int(steps[-1]))
-    return bool(slope > 0 and ahead > 0 and values[-1] - slope * ahead < best)
+    return bool(slope > 0 and ahead > 0 and last - slope * ahead < best)
 
 
 def better_ranked_states(index: int) -> list[int]:
