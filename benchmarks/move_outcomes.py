@@ -44,6 +44,7 @@ from optuna_rl._trials import recorded_decision
 from optuna_rl.core.ranking import SortedMultiset
 from optuna_rl.sampling.moves import ACTIONS
 from optuna_rl.sampling.rewards import improvement_reward
+from optuna_rl.sampling.state import INITIAL_STEP_SIZE
 from optuna_rl.sampling.state import QUALITY_NAMES
 from optuna_rl.sampling.state import STAGNATION_EDGES
 from optuna_rl.sampling.state import STEP_EDGES
@@ -67,11 +68,14 @@ def run(seed: int) -> pd.DataFrame:
     study.optimize(p.objective, n_trials=p.n_trials)
     rows: list[dict[str, Any]] = []
     best, since, values = np.inf, 0, np.zeros(0)
+    step_before = INITIAL_STEP_SIZE
     gains: SortedMultiset[float] = SortedMultiset()
     for trial in study.trials:
         value = trial.value if trial.state == TrialState.COMPLETE else None
         decision = recorded_decision(trial)
         if decision is not None and decision.by_agent and value is not None:
+            # The state the agent saw (stagnation, the newest step size, the last result) is
+            # the one recorded; the other columns are what a state could be binned from.
             better = float(np.sum(values < value) + 0.5 * np.sum(values == value))
             if not len(values):
                 reward = 1.0
@@ -86,7 +90,8 @@ def run(seed: int) -> pd.DataFrame:
                     "dimension": p.dimension,
                     "n": trial.number,
                     "since": since,
-                    "step": decision.step_size,
+                    "step": step_before,
+                    "state": decision.state,
                     "last_poor": decision.state % len(QUALITY_NAMES),
                     "move": ACTIONS[decision.action].name,
                     "explored": decision.explored,
@@ -94,6 +99,8 @@ def run(seed: int) -> pd.DataFrame:
                     "reward": reward,
                 }
             )
+        if decision is not None:
+            step_before = decision.step_size
         if value is None:
             since += 1
             continue
@@ -112,14 +119,13 @@ def _bins(frame: pd.DataFrame) -> dict[str, np.ndarray]:
         "stagnation": np.digitize(frame["since"], STAGNATION_EDGES),
         "step": np.digitize(frame["step"], STEP_EDGES),
         "last": frame["last_poor"].to_numpy(),
+        "sampler": frame["state"].to_numpy(),
     }
 
 
 STATES: dict[str, Callable[[dict[str, np.ndarray]], np.ndarray]] = {
     "none (state-blind)": lambda b: np.zeros_like(b["phase"]),
-    "the sampler's: stagnation x step x last result": lambda b: (
-        (b["stagnation"] * 3 + b["step"]) * 2 + b["last"]
-    ),
+    "the sampler's: stagnation x step x last result": lambda b: b["sampler"],
     "phase": lambda b: b["phase"],
     "stagnation": lambda b: b["stagnation"],
     "phase x stagnation": lambda b: b["phase"] * 3 + b["stagnation"],
@@ -176,7 +182,7 @@ def report(frame: pd.DataFrame, n_problems: int, started: str) -> str:
     for name, edges in (
         ("phase (results / (dimension + 1))", PHASE_EDGES),
         ("stagnation (results since the best improved)", STAGNATION_EDGES),
-        ("step size after the move", STEP_EDGES),
+        ("step size the agent saw (the newest decision's)", STEP_EDGES),
     ):
         key = name.split(" ")[0]
         labels = [f"< {edges[0]}", f"{edges[0]}-{edges[1]}", f">= {edges[1]}"]

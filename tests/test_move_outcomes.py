@@ -40,6 +40,10 @@ def test_records_are_the_agents_decisions_with_their_outcomes(records: pd.DataFr
         after_improvement = study["improved"].shift(1, fill_value=False).to_numpy()
         consecutive = np.diff(study["n"].to_numpy(), prepend=-1) == 1
         assert np.all(study["since"].to_numpy()[after_improvement & consecutive] == 0)
+    # The columns a state is binned from give back the state the agent recorded.
+    bins = move_outcomes._bins(records)
+    rebuilt = (bins["stagnation"] * 3 + bins["step"]) * 2 + bins["last"]
+    np.testing.assert_array_equal(rebuilt, records["state"].to_numpy())
     improved, missed = records[records["improved"]], records[~records["improved"]]
     assert np.all((improved["reward"] >= 0.25) & (improved["reward"] <= 1.0))
     assert np.all((missed["reward"] <= 0.0) & (missed["reward"] >= -1.0))
