@@ -32,19 +32,21 @@ from typing import Any
 
 from _common import command_line
 from _common import source_version
+from _common import to_markdown
 from _machine import machine
 from _synthetic import problem
 import numpy as np
 import optuna
-from optuna.trial import TrialState
 import pandas as pd
+from train_prior import RecordingAgent
 
 from optuna_rl import RLSampler
+from optuna_rl._trials import rank_key
 from optuna_rl._trials import recorded_decision
-from optuna_rl.core.ranking import SortedMultiset
+from optuna_rl.sampling.learner import SearchLearner
 from optuna_rl.sampling.moves import ACTIONS
-from optuna_rl.sampling.rewards import improvement_reward
-from optuna_rl.sampling.state import INITIAL_STEP_SIZE
+from optuna_rl.sampling.results import Result
+from optuna_rl.sampling.state import N_STATES
 from optuna_rl.sampling.state import QUALITY_NAMES
 from optuna_rl.sampling.state import STAGNATION_EDGES
 from optuna_rl.sampling.state import STEP_EDGES
@@ -60,55 +62,41 @@ PHASE_EDGES = (10, 30)
 
 
 def run(seed: int) -> pd.DataFrame:
-    """One exploratory study on the training problem of ``seed``: a row per agent decision."""
+    """One exploratory study on the training problem of ``seed``: a row per agent decision.
+
+    The trials are replayed through the sampler's own learner, so each row's situation and
+    reward are exactly those the agent saw and learned from.
+    """
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     p = problem(seed)
     sampler = RLSampler(seed=seed, epsilon_start=BEHAVIOUR_EPSILON, epsilon_end=BEHAVIOUR_EPSILON)
     study = optuna.create_study(sampler=sampler)
     study.optimize(p.objective, n_trials=p.n_trials)
+    agent = RecordingAgent(N_STATES, len(ACTIONS), 0.0, 0.0)
+    learner = SearchLearner(agent)
     rows: list[dict[str, Any]] = []
-    best, since, values = np.inf, 0, np.zeros(0)
-    step_before = INITIAL_STEP_SIZE
-    gains: SortedMultiset[float] = SortedMultiset()
     for trial in study.trials:
-        value = trial.value if trial.state == TrialState.COMPLETE else None
         decision = recorded_decision(trial)
-        if decision is not None and decision.by_agent and value is not None:
-            # The state the agent saw (stagnation, the newest step size, the last result) is
-            # the one recorded; the other columns are what a state could be binned from.
-            better = float(np.sum(values < value) + 0.5 * np.sum(values == value))
-            if not len(values):
-                reward = 1.0
-            elif value < best:
-                reward = improvement_reward(best - value, gains)
-            else:
-                reward = -better / len(values)
+        key = rank_key(trial, 1.0)
+        seen = learner.progress  # The step size in it is the newest decision's, as sampled.
+        learner.fold(Result(trial.number, key, decision))
+        if decision is not None and decision.by_agent and key is not None:
             rows.append(
                 {
                     "seed": seed,
                     "family": p.family,
                     "dimension": p.dimension,
                     "n": trial.number,
-                    "since": since,
-                    "step": step_before,
+                    "since": seen.since_improvement,
+                    "step": seen.step_size,
                     "state": decision.state,
                     "last_poor": decision.state % len(QUALITY_NAMES),
                     "move": ACTIONS[decision.action].name,
                     "explored": decision.explored,
-                    "improved": value < best,
-                    "reward": reward,
+                    "improved": learner.progress.since_improvement == 0,
+                    "reward": agent.transitions[-1].reward,
                 }
             )
-        if decision is not None:
-            step_before = decision.step_size
-        if value is None:
-            since += 1
-            continue
-        if value < best and len(values):
-            gains.insert(best - value)
-        since = 0 if value < best else since + 1
-        best = min(best, value)
-        values = np.append(values, value)
     return pd.DataFrame(rows)
 
 
@@ -195,7 +183,7 @@ def report(frame: pd.DataFrame, n_problems: int, started: str) -> str:
             .unstack("bin")
         )
         table.columns = [labels[int(c)] for c in table.columns]
-        lines += ["", f"### By {name}", "", _markdown(table, ".3f")]
+        lines += ["", f"### By {name}", "", to_markdown(table).rstrip("\n")]
     lines += [
         "",
         "## 2. What a state could gain",
@@ -223,20 +211,10 @@ def report(frame: pd.DataFrame, n_problems: int, started: str) -> str:
         "that improved the best value. Where the two orders differ, the learner is taught to "
         "prefer moves that find better values less often.",
         "",
-        _markdown(summary.sort_values("improvement_rate", ascending=False), ".3f"),
+        to_markdown(summary.sort_values("improvement_rate", ascending=False)).rstrip("\n"),
         "",
     ]
     return "\n".join(lines)
-
-
-def _markdown(table: pd.DataFrame, fmt: str) -> str:
-    header = "| " + " | ".join([table.index.name or ""] + [str(c) for c in table.columns]) + " |"
-    rule = "|---" + "|--:" * len(table.columns) + "|"
-    body = [
-        f"| {index} | " + " | ".join(format(v, fmt) for v in row) + " |"
-        for index, row in zip(table.index, table.to_numpy(), strict=True)
-    ]
-    return "\n".join([header, rule, *body])
 
 
 def main() -> None:

@@ -86,7 +86,7 @@ PSEUDO_VISITS = 20
 FITTED_ITERATIONS = 30
 
 
-class _RecordingAgent(Agent):
+class RecordingAgent(Agent):
     """An agent that keeps every transition it learns from."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -100,7 +100,7 @@ class _RecordingAgent(Agent):
 
 def transitions_of(study: optuna.Study) -> list[Transition]:
     """The transitions the sampler's agent learned from, replayed from the trials."""
-    agent = _RecordingAgent(N_STATES, len(ACTIONS), 0.2, DISCOUNT)
+    agent = RecordingAgent(N_STATES, len(ACTIONS), 0.2, DISCOUNT)
     learner = SearchLearner(agent)
     sign = direction_sign(study)
     for trial in sorted(study.trials, key=lambda t: t.number):
