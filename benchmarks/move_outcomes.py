@@ -46,8 +46,8 @@ from optuna_rl._trials import recorded_decision
 from optuna_rl.sampling.learner import SearchLearner
 from optuna_rl.sampling.moves import ACTIONS
 from optuna_rl.sampling.results import Result
+from optuna_rl.sampling.state import LEAD_NAMES
 from optuna_rl.sampling.state import N_STATES
-from optuna_rl.sampling.state import QUALITY_NAMES
 from optuna_rl.sampling.state import STAGNATION_EDGES
 from optuna_rl.sampling.state import STEP_EDGES
 
@@ -90,7 +90,7 @@ def run(seed: int) -> pd.DataFrame:
                     "since": seen.since_improvement,
                     "step": seen.step_size,
                     "state": decision.state,
-                    "last_poor": decision.state % len(QUALITY_NAMES),
+                    "model_behind": decision.state % len(LEAD_NAMES),
                     "move": ACTIONS[decision.action].name,
                     "explored": decision.explored,
                     "improved": learner.progress.since_improvement == 0,
@@ -106,19 +106,19 @@ def _bins(frame: pd.DataFrame) -> dict[str, np.ndarray]:
         "phase": np.digitize(phase, PHASE_EDGES),
         "stagnation": np.digitize(frame["since"], STAGNATION_EDGES),
         "step": np.digitize(frame["step"], STEP_EDGES),
-        "last": frame["last_poor"].to_numpy(),
+        "lead": frame["model_behind"].to_numpy(),
         "sampler": frame["state"].to_numpy(),
     }
 
 
 STATES: dict[str, Callable[[dict[str, np.ndarray]], np.ndarray]] = {
     "none (state-blind)": lambda b: np.zeros_like(b["phase"]),
-    "the sampler's: stagnation x step x last result": lambda b: b["sampler"],
+    "the sampler's: stagnation x step x model lead": lambda b: b["sampler"],
     "phase": lambda b: b["phase"],
     "stagnation": lambda b: b["stagnation"],
     "phase x stagnation": lambda b: b["phase"] * 3 + b["stagnation"],
-    "phase x stagnation x last result": lambda b: (
-        (b["phase"] * 3 + b["stagnation"]) * 2 + b["last"]
+    "phase x stagnation x model lead": lambda b: (
+        (b["phase"] * 3 + b["stagnation"]) * 2 + b["lead"]
     ),
     "phase x stagnation x step": lambda b: (b["phase"] * 3 + b["stagnation"]) * 3 + b["step"],
 }

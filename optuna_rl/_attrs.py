@@ -96,8 +96,8 @@ parameters and why, in one line (one storage write; the truth is :data:`DECISION
 first word is who chose them: the name of the agent's move, ``startup``, ``independent`` or
 ``enqueued``. The text (see :func:`sampler_summary`), e.g.::
 
-    shrink from trial 12 (greedy), step 0.05; state: stalling, step medium, last good
-    restart (explored), step 0.1; state: stagnant, step small, last poor
+    shrink from trial 12 (greedy), step 0.05; state: stalling, step medium, model ahead
+    restart (explored), step 0.1; state: stagnant, step small, model behind
     startup design
     independent sampler (RandomSampler): no relative search space yet
     enqueued

@@ -42,7 +42,7 @@ def test_records_are_the_agents_decisions_with_their_outcomes(records: pd.DataFr
         assert np.all(study["since"].to_numpy()[after_improvement & consecutive] == 0)
     # The columns a state is binned from give back the state the agent recorded.
     bins = move_outcomes._bins(records)
-    rebuilt = (bins["stagnation"] * 3 + bins["step"]) * 2 + bins["last"]
+    rebuilt = (bins["stagnation"] * 3 + bins["step"]) * 2 + bins["lead"]
     np.testing.assert_array_equal(rebuilt, records["state"].to_numpy())
     improved, missed = records[records["improved"]], records[~records["improved"]]
     assert np.all((improved["reward"] >= 0.25) & (improved["reward"] <= 1.0))
@@ -55,6 +55,6 @@ def test_report_has_every_section_and_every_state(records: pd.DataFrame) -> None
         assert heading in text
     for state in move_outcomes.STATES:
         assert f"| {state} |" in text
-    lines = [line for line in text.splitlines() if "x last result |" in line]
+    lines = [line for line in text.splitlines() if "x model lead |" in line]
     rates = [float(line.rsplit("|", 2)[1]) for line in lines]
     assert rates and all(0.0 <= rate <= 1.0 for rate in rates)

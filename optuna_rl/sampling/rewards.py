@@ -20,6 +20,9 @@ from __future__ import annotations
 from optuna_rl.core.agent import Undo
 from optuna_rl.core.ranking import Counts
 from optuna_rl.core.ranking import SortedMultiset
+from optuna_rl.sampling.lead import GOOD_QUANTILE
+from optuna_rl.sampling.lead import ModelLead
+from optuna_rl.sampling.moves import SURROGATE
 from optuna_rl.sampling.results import Decision
 from optuna_rl.sampling.state import INITIAL_STEP_SIZE
 from optuna_rl.sampling.state import Progress
@@ -45,6 +48,8 @@ class ProgressTracker:
         self.progress = Progress(0, 0.0, INITIAL_STEP_SIZE)
         self.gains: SortedMultiset[float] = SortedMultiset()
         """Sizes of the improvements of the best so far (after the first result)."""
+        self.lead = ModelLead()
+        """The agent's recent results, the model-guided move's against the others'."""
 
     def advance(
         self, rank: Counts | None, gain: float | None, decision: Decision | None
@@ -57,14 +62,36 @@ class ProgressTracker:
         Returns:
             The reward of the action that produced the result, and a function that undoes this.
         """
+        reward, undo = self._advance(rank, gain, decision)
+        if decision is None or not decision.by_agent:
+            return reward, undo
+        good = rank is not None and (reward > 0.0 or rank.quantile < GOOD_QUANTILE)
+        undo_lead = self.lead.record(decision.action == SURROGATE, good)
+        self.progress = self.progress._replace(model_ahead=self.lead.model_ahead)
+
+        def undo_both() -> None:
+            undo_lead()
+            undo()
+
+        return reward, undo_both
+
+    def _advance(
+        self, rank: Counts | None, gain: float | None, decision: Decision | None
+    ) -> tuple[float, Undo]:
         old_progress = self.progress
         step_size = decision.step_size if decision is not None else self.progress.step_size
         if rank is None:
-            self.progress = Progress(self.progress.since_improvement + 1, 1.0, step_size)
+            self.progress = old_progress._replace(
+                since_improvement=old_progress.since_improvement + 1,
+                last_rank=1.0,
+                step_size=step_size,
+            )
             return FAILED_REWARD, self._undo(old_progress, None)
         improved = rank.n == 0 or (rank.better == 0 and rank.ties == 0)
         since = 0 if improved else self.progress.since_improvement + 1
-        self.progress = Progress(since, rank.quantile, step_size)
+        self.progress = old_progress._replace(
+            since_improvement=since, last_rank=rank.quantile, step_size=step_size
+        )
         if not improved:
             return -rank.quantile, self._undo(old_progress, None)
         if gain is None:

@@ -1,8 +1,8 @@
 """Binning a summary of the trial history into a small discrete state.
 
 The state describes progress, not position: how long since the best value improved, how large
-the current step size is, and how good the last result was. 3 x 3 x 2 = 18 states, few enough
-for a Q-table to be learned within a 100-trial study.
+the current step size is, and whether the model-guided move has lately been doing better than
+the other moves (:mod:`optuna_rl.sampling.lead`). 3 x 3 x 2 = 18 states.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ class Progress(NamedTuple):
     (ties count one half); 0 for a new best, 1 for the worst so far."""
     step_size: float
     """Step size in the normalised space recorded by the latest decision."""
+    model_ahead: bool = True
+    """Whether the model-guided move's recent results were good at least as often as the
+    other moves' (:class:`~optuna_rl.sampling.lead.ModelLead`)."""
 
 
 STAGNATION_EDGES = (3, 10)
@@ -37,25 +40,23 @@ INITIAL_STEP_SIZE = 0.1
 bin, just above its edge :data:`STEP_EDGES` ``[1]`` = 0.08, so that one ``shrink`` (x0.5) makes it
 medium and three make it small."""
 
-QUALITY_EDGE = 0.25
-"""The last result is good when fewer than a quarter of the earlier results beat it."""
-QUALITY_NAMES = ("last good", "last poor")
+LEAD_NAMES = ("model ahead", "model behind")
 
-N_STATES = len(STAGNATION_NAMES) * len(STEP_NAMES) * len(QUALITY_NAMES)
+N_STATES = len(STAGNATION_NAMES) * len(STEP_NAMES) * len(LEAD_NAMES)
 
 
 def state_index(progress: Progress) -> int:
     """The state of a history summary, an integer in ``[0, N_STATES)``."""
     stagnation = int(np.searchsorted(STAGNATION_EDGES, progress.since_improvement, side="right"))
     step = int(np.searchsorted(STEP_EDGES, progress.step_size, side="right"))
-    quality = 0 if progress.last_rank < QUALITY_EDGE else 1
-    return (stagnation * len(STEP_NAMES) + step) * len(QUALITY_NAMES) + quality
+    lead = 0 if progress.model_ahead else 1
+    return (stagnation * len(STEP_NAMES) + step) * len(LEAD_NAMES) + lead
 
 
 def describe_state(index: int) -> str:
-    """The state in words, e.g. ``"stalling, step small, last good"``."""
+    """The state in words, e.g. ``"stalling, step small, model ahead"``."""
     if not 0 <= index < N_STATES:
         raise ValueError(f"state index must be in [0, {N_STATES}), got {index}.")
-    rest, quality = divmod(index, len(QUALITY_NAMES))
+    rest, lead = divmod(index, len(LEAD_NAMES))
     stagnation, step = divmod(rest, len(STEP_NAMES))
-    return f"{STAGNATION_NAMES[stagnation]}, {STEP_NAMES[step]}, {QUALITY_NAMES[quality]}"
+    return f"{STAGNATION_NAMES[stagnation]}, {STEP_NAMES[step]}, {LEAD_NAMES[lead]}"
