@@ -22,8 +22,10 @@ from optuna_rl.sampling.results import Decision
 from optuna_rl.sampling.state import describe_state
 
 
-FORMAT_VERSION = 1
-"""Version of the decision layout below; decisions of another version are history only."""
+FORMAT_VERSION = 2
+"""Version of the decision layout below; decisions of another version are history only.
+2: the state's third feature is the model's lead (:mod:`optuna_rl.sampling.lead`); under 1 it
+was the last result's quality, so those state indices would teach the wrong entries."""
 
 PREFIX = "rl:"
 
@@ -33,7 +35,7 @@ DECISION_KEY = PREFIX + "decision"
 
 Layout (a JSON object, kept small because it is written on every trial)::
 
-    {"v": 1,            # FORMAT_VERSION
+    {"v": 2,            # FORMAT_VERSION
      "s": 7,            # state index the agent saw (-1 for a start-up trial)
      "a": 3,            # action index it took (-1 for a start-up trial)
      "e": 0,            # 1 if the action was an exploration step, else 0

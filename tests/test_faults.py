@@ -28,6 +28,7 @@ import pytest
 from optuna_rl import RLPruner
 from optuna_rl import RLSampler
 from optuna_rl._attrs import DECISION_KEY
+from optuna_rl._attrs import FORMAT_VERSION
 from optuna_rl._attrs import USER_PRUNER
 from optuna_rl.core.agent import Agent
 
@@ -57,7 +58,7 @@ def _acting(trial: optuna.trial.FrozenTrial) -> bool:
     decision = trial.system_attrs.get(DECISION_KEY)
     return (
         isinstance(decision, dict)
-        and decision.get("v") == 1
+        and decision.get("v") == FORMAT_VERSION
         and decision.get("a", -1) >= 0
         and decision.get("t", trial.number) == trial.number
     )
@@ -266,11 +267,12 @@ def test_objective_raises_or_returns_nan_and_inf(direction: StudyDirection) -> N
 CORRUPT = [
     "garbage",  # foreign: not ours, silently history
     {"v": 0, "s": 1, "a": 2, "e": 0, "k": 0.1, "n": 3},  # an older format: history
-    {"v": 2, "s": 1, "a": 2, "e": 0, "k": 0.1, "n": 3, "extra": [1, 2]},  # a newer one
-    {"v": 1, "s": "x"},  # this format, malformed: history, with one warning
-    {"v": 1, "s": 0, "a": 99, "e": 0, "k": 0.1, "n": 0},
-    {"v": 1, "s": 3, "a": 2, "e": 0, "k": -1.0, "n": 0},
-    {"v": 1, "s": 3, "a": 2, "e": 0, "k": 0.1, "n": [None]},
+    {"v": 1, "s": 1, "a": 2, "e": 0, "k": 0.1, "n": 3},  # the previous state binning: history
+    {"v": 3, "s": 1, "a": 2, "e": 0, "k": 0.1, "n": 3, "extra": [1, 2]},  # a newer one
+    {"v": 2, "s": "x"},  # this format, malformed: history, with one warning
+    {"v": 2, "s": 0, "a": 99, "e": 0, "k": 0.1, "n": 0},
+    {"v": 2, "s": 3, "a": 2, "e": 0, "k": -1.0, "n": 0},
+    {"v": 2, "s": 3, "a": 2, "e": 0, "k": 0.1, "n": [None]},
     [1, 2, 3],
     None,
 ]

@@ -26,6 +26,7 @@ from optuna.trial import TrialState
 from optuna_rl import RLPruner
 from optuna_rl import RLSampler
 from optuna_rl._attrs import DECISION_KEY
+from optuna_rl._attrs import FORMAT_VERSION
 
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -176,7 +177,7 @@ def run_sampler_study(sampler: RLSampler) -> None:
     study.optimize(objective, n_trials=N_TRIALS)
     new = study.trials[-N_TRIALS:]
     assert all(t.state == TrialState.COMPLETE for t in new)
-    assert all(t.system_attrs[DECISION_KEY]["v"] == 1 for t in new)
+    assert all(t.system_attrs[DECISION_KEY]["v"] == FORMAT_VERSION for t in new)
     assert np.all(np.isfinite(sampler.agent_for(study).q))
 
 

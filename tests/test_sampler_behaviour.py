@@ -26,6 +26,7 @@ from optuna.trial import TrialState
 import pytest
 
 from optuna_rl import RLSampler
+from optuna_rl._attrs import FORMAT_VERSION
 from optuna_rl._attrs import USER_SAMPLER
 from optuna_rl._attrs import sampler_summary
 from optuna_rl._trials import parse_decision
@@ -91,7 +92,7 @@ def _assert_valid_decision(trial: FrozenTrial, *, startup: bool | None = None) -
     decision = _decision(trial)
     assert decision is not None, f"trial {trial.number} has no decision"
     assert set(decision) == DECISION_FIELDS
-    assert decision["v"] == 1
+    assert decision["v"] == FORMAT_VERSION
     assert decision["t"] == trial.number
     assert math.isfinite(decision["k"]) and decision["k"] > 0.0
     assert decision["e"] in (0, 1)

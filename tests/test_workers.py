@@ -28,6 +28,7 @@ import pytest
 from optuna_rl import RLPruner
 from optuna_rl import RLSampler
 from optuna_rl._attrs import DECISION_KEY
+from optuna_rl._attrs import FORMAT_VERSION
 from optuna_rl._attrs import USER_PRUNER
 from optuna_rl.sampling.prior import load_prior
 
@@ -149,7 +150,10 @@ def check_decisions(trials: list[optuna.trial.FrozenTrial], n_workers: int) -> N
         completed = sum(t.state == TrialState.COMPLETE for t in earlier) - (n_workers - 1)
         decision = trial.system_attrs.get(DECISION_KEY)
         if finished >= 1:
-            assert decision is not None and decision["v"] == 1, (trial.number, decision)
+            assert decision is not None and decision["v"] == FORMAT_VERSION, (
+                trial.number,
+                decision,
+            )
         if completed >= N_STARTUP_TRIALS:
             assert decision is not None, trial.number
             assert decision["a"] >= 0 and decision["s"] >= 0, (trial.number, decision)
