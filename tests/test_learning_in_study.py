@@ -1,5 +1,5 @@
 """The agent learns within a study, in the real sampling loop: when the move that pays changes
-midway, its choices follow."""
+midway, its choices follow, and its state says so."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from optuna.trial import Trial
 from optuna_rl import RLSampler
 from optuna_rl._attrs import DECISION_KEY
 from optuna_rl.sampling.moves import SURROGATE
+from optuna_rl.sampling.state import LEAD_NAMES
 
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -50,3 +51,27 @@ def test_the_choices_follow_the_move_that_pays() -> None:
     # dozen trials, it has turned away from it.
     assert surrogate_share(40, SWITCH) >= 0.8
     assert surrogate_share(SWITCH + 40, 2 * SWITCH) <= 0.2
+
+
+def test_the_state_says_when_the_model_falls_behind() -> None:
+    # The same switch, seen by the state: while the model-guided move pays, the agent's states
+    # say "model ahead"; once only the other moves pay (they are tried on exploration steps),
+    # "model behind", whatever the Q-table has learned.
+    counter = iter(range(10**6))
+
+    def objective(trial: Trial) -> float:
+        trial.suggest_float("x", 0.0, 1.0)
+        trial.suggest_float("y", 0.0, 1.0)
+        move = _move_of(trial)
+        pays = (move == SURROGATE) == (trial.number < SWITCH)
+        return -float(next(counter)) if move >= 0 and pays else 1e6
+
+    sampler = RLSampler(seed=0, n_startup_trials=5, epsilon_start=0.2, epsilon_end=0.2)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=2 * SWITCH)
+    # (Trial 0 has no decision: the independent sampler chose its parameters.)
+    by_agent = [t for t in study.trials[1:] if t.system_attrs[DECISION_KEY]["s"] >= 0]
+    behind = np.array([t.system_attrs[DECISION_KEY]["s"] % len(LEAD_NAMES) == 1 for t in by_agent])
+    numbers = np.array([t.number for t in by_agent])
+    assert not behind[(numbers >= 20) & (numbers < SWITCH)].any()
+    assert behind[numbers >= SWITCH + 20].mean() >= 0.9
