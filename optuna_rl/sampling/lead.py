@@ -1,10 +1,10 @@
-"""Which is doing better lately: the model-guided move or the local moves.
+"""Which is doing better lately: the model-guided move or the other moves.
 
-The state's third feature. Offline, the move that improves the best value most often is the
-model-guided one while its recent proposals land among the good results more often than the
-other moves' do, and a local or population move once they do not
-(``benchmarks/results/move_outcomes.md``); within a study this flips as the model's fit to the
-objective improves or breaks down.
+The state's third feature. In exploratory runs on the synthetic training corpus, the move that
+improves the best value most often is the model-guided one while its latest results have been
+good at least as often as the other moves' latest ones, and a coordinate or differential step
+once they have not (``benchmarks/results/experiment4/move_outcomes_lead.txt``); within a study
+this flips as the model's fit to the objective improves or breaks down.
 """
 
 from __future__ import annotations
