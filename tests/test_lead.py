@@ -69,9 +69,9 @@ def test_the_tracker_turns_the_state_to_model_behind_and_back() -> None:
     tracker.advance(Counts(0, 0, 0), None, None)  # the first result, no decision
     undos = []
     n = 1
-    for action, counts in [(OTHER, Counts(0, 0, n))] * MIN_RESULTS:
-        # Each local move improves the best (nothing earlier is better).
-        undos.append(tracker.advance(counts, 1.0, _decision(action))[1])
+    for _ in range(MIN_RESULTS):
+        # Each local move improves the best (no earlier result is better).
+        undos.append(tracker.advance(Counts(0, 0, n), 1.0, _decision(OTHER))[1])
         n += 1
     for _ in range(MIN_RESULTS):
         undos.append(tracker.advance(_miss(n), None, _decision(SURROGATE))[1])
@@ -79,7 +79,7 @@ def test_the_tracker_turns_the_state_to_model_behind_and_back() -> None:
     assert not tracker.progress.model_ahead
     assert describe_state(state_index(tracker.progress)).endswith("model behind")
     # Results without the agent's decision (start-up, other samplers) do not count.
-    tracker.advance(Counts(0, 0, n), 1.0, Decision(-1, STARTUP, False, 0.1, -1))
+    undos.append(tracker.advance(Counts(0, 0, n), 1.0, Decision(-1, STARTUP, False, 0.1, -1))[1])
     assert not tracker.progress.model_ahead
     for undo in reversed(undos):
         undo()
