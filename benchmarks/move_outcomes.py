@@ -94,6 +94,7 @@ def run(seed: int) -> pd.DataFrame:
                     "move": ACTIONS[decision.action].name,
                     "explored": decision.explored,
                     "improved": learner.progress.since_improvement == 0,
+                    "quantile": learner.progress.last_rank,
                     "reward": agent.transitions[-1].reward,
                 }
             )
