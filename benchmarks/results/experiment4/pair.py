@@ -1,4 +1,5 @@
-"""Paired win rates of every two samplers on the final value, from benchmark CSVs.
+"""Paired win rates of every two samplers on the final value, from benchmark CSVs
+(:func:`_paired.paired`, the reports' own comparison).
 
 ``python pair.py A.csv,B.csv``: BBOB CSVs (``regret_trace``) are paired per function, dimension,
 instance and seed, with wins by dimension; HPO CSVs (``best_trace``) per task and seed.
@@ -20,7 +21,11 @@ import sys
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+
+sys.path.insert(0, str(Path(__file__).parents[2]))
+
+from _paired import paired  # noqa: E402
 
 
 PREVIOUS = {
@@ -30,6 +35,8 @@ PREVIOUS = {
 }
 """How the samplers of the ``previous_*.csv`` files (``../rl_ablation`` at commit 048d2fd, the
 version before the lead) are named here."""
+TOLERANCE = 1e-12
+"""Final values closer than this are ties."""
 
 
 def read(path: str) -> pd.DataFrame:
@@ -50,29 +57,26 @@ def main() -> None:
         keys = keys[:-1]
     table = frame.pivot_table(index=keys, columns="sampler", values="final", aggfunc="mean")
     print("mean rank", table.rank(axis=1).mean().round(3).to_dict())
-    names = list(table.columns)
+    names = sorted(table.columns)
     for a in names:
         for b in names:
             if a >= b:
                 continue
-            diff = table[a] - table[b]
-            tied = np.isclose(table[a], table[b], rtol=1e-9, atol=1e-12)
-            wins, losses = int(((diff < 0) & ~tied).sum()), int(((diff > 0) & ~tied).sum())
-            p = stats.binomtest(wins, wins + losses).pvalue if wins + losses else 1.0
-            line = f"{a:>14} vs {b:<14} {wins:4d}-{losses:<4d} {wins / max(1, wins + losses):.0%}"
-            line += f" p={p:.2g}"
+            pair = frame[frame["sampler"].isin([a, b])]
+            (result,) = paired(pair, problem=keys, baseline=a, value="final", tolerance=TOLERANCE)
+            line = f"{a:>14} vs {b:<14} {result.wins:4d}-{result.losses:<4d} "
+            line += f"{result.win_rate:.0%} p={result.sign_p:.2g}"
             if "dim" in keys:
-                dims = table.index.get_level_values("dim")
-                by_dim = {
-                    int(d): round(
-                        float(
-                            ((diff < 0) & ~tied)[dims == d].sum()
-                            / max(1, (~tied)[dims == d].sum())
-                        ),
-                        2,
+                by_dim = {}
+                for d in sorted(set(pair["dim"])):
+                    (in_d,) = paired(
+                        pair[pair["dim"] == d],
+                        problem=keys,
+                        baseline=a,
+                        value="final",
+                        tolerance=TOLERANCE,
                     )
-                    for d in sorted(set(dims))
-                }
+                    by_dim[int(d)] = round(in_d.wins / max(1, in_d.wins + in_d.losses), 2)
                 line += f" by dim {by_dim}"
             print(line)
 
