@@ -24,10 +24,10 @@ def _move_of(trial: Trial) -> int:
     return int(stored.get(DECISION_KEY, {"a": -1})["a"])
 
 
-def test_the_choices_follow_the_move_that_pays() -> None:
-    # The objective reads which move proposed the trial (the decision is written when the
-    # parameters are sampled) and pays a new best for the move that pays, the worst value for
-    # the others: the agent's rewards are then exactly what the moves earn.
+def _switching_study(sampler: RLSampler) -> optuna.Study:
+    """A study whose objective reads which move proposed the trial (the decision is written
+    when the parameters are sampled) and pays a new best for the move that pays, the worst
+    value for the others: the agent's rewards are then exactly what the moves earn."""
     counter = iter(range(10**6))
 
     def objective(trial: Trial) -> float:
@@ -37,8 +37,13 @@ def test_the_choices_follow_the_move_that_pays() -> None:
         pays = (move == SURROGATE) == (trial.number < SWITCH)
         return -float(next(counter)) if move >= 0 and pays else 1e6
 
-    study = optuna.create_study(sampler=RLSampler(seed=0, n_startup_trials=5))
+    study = optuna.create_study(sampler=sampler)
     study.optimize(objective, n_trials=2 * SWITCH)
+    return study
+
+
+def test_the_choices_follow_the_move_that_pays() -> None:
+    study = _switching_study(RLSampler(seed=0, n_startup_trials=5))
     moves = np.array([t.system_attrs[DECISION_KEY]["a"] for t in study.trials[1:]])
     greedy = np.array([not t.system_attrs[DECISION_KEY]["e"] for t in study.trials[1:]])
     numbers = np.arange(1, 2 * SWITCH)
@@ -57,18 +62,8 @@ def test_the_state_says_when_the_model_falls_behind() -> None:
     # The same switch, seen by the state: while the model-guided move pays, the agent's states
     # say "model ahead"; once only the other moves pay (they are tried on exploration steps),
     # "model behind", whatever the Q-table has learned.
-    counter = iter(range(10**6))
-
-    def objective(trial: Trial) -> float:
-        trial.suggest_float("x", 0.0, 1.0)
-        trial.suggest_float("y", 0.0, 1.0)
-        move = _move_of(trial)
-        pays = (move == SURROGATE) == (trial.number < SWITCH)
-        return -float(next(counter)) if move >= 0 and pays else 1e6
-
     sampler = RLSampler(seed=0, n_startup_trials=5, epsilon_start=0.2, epsilon_end=0.2)
-    study = optuna.create_study(sampler=sampler)
-    study.optimize(objective, n_trials=2 * SWITCH)
+    study = _switching_study(sampler)
     # (Trial 0 has no decision: the independent sampler chose its parameters.)
     by_agent = [t for t in study.trials[1:] if t.system_attrs[DECISION_KEY]["s"] >= 0]
     behind = np.array([t.system_attrs[DECISION_KEY]["s"] % len(LEAD_NAMES) == 1 for t in by_agent])
