@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from optuna_rl.sampling.metric import local_metric
 from optuna_rl.sampling.space import Point
 from optuna_rl.sampling.surrogate import RankGP
 from optuna_rl.sampling.surrogate import feature_groups
@@ -45,6 +46,9 @@ class MoveContext(NamedTuple):
     snap_numeric: Callable[[np.ndarray], np.ndarray] | None = None
     """Moves rows of numeric coordinates onto the int and step grids, where a trial would
     evaluate them (:meth:`~optuna_rl.sampling.space.NormalisedSpace.snap_numeric`)."""
+    resolution: np.ndarray | None = None
+    """Width of a grid point's share of each numeric coordinate, 0 where it is continuous
+    (:attr:`~optuna_rl.sampling.space.NormalisedSpace.resolution`); None: all continuous."""
 
 
 Move = Callable[[np.random.Generator, Point, MoveContext], Point]
@@ -243,12 +247,18 @@ def surrogate_step(rng: np.random.Generator, anchor: Point, context: MoveContext
     categorical parameters alike. Candidates are Gaussian steps around the anchor and the other
     elites, with categorical values redrawn from the elites as a Gaussian step does, and a
     quarter of uniform points, scored where they would be evaluated (snapped to the grids), as
-    TuRBO scores candidates in its trust region (Eriksson et al., 2019). Without enough data
-    this is a Gaussian step."""
+    TuRBO scores candidates in its trust region (Eriksson et al., 2019). The numeric
+    coordinates are modelled, and the steps drawn, in the local metric of the best neighbours
+    (:mod:`~optuna_rl.sampling.metric`): their shape and size, not the range's. Without enough
+    data this is a Gaussian step."""
     x, y = context.observed_x, context.observed_y
     n_num, n_cat = anchor.numeric.size, anchor.categorical.size
     if n_num + n_cat == 0 or len(y) < n_num + n_cat + 2:
         return gaussian_step(rng, anchor, context)
+    metric = local_metric(x[:, :n_num], y, context.resolution)
+    if metric is not None:
+        x = x.copy()
+        x[:, :n_num] = (x[:, :n_num] - anchor.numeric) @ metric.whiten
     with single_threaded_blas():
         model = RankGP(x, y, feature_groups(n_num, context.n_choices))
         which = np.where(
@@ -261,6 +271,8 @@ def surrogate_step(rng: np.random.Generator, anchor: Point, context: MoveContext
             rng.uniform(-SCALE_SPREAD, SCALE_SPREAD, size=(N_CANDIDATES, 1))
         )
         noise = rng.standard_normal((N_CANDIDATES, n_num))
+        if metric is not None:
+            noise = noise @ metric.shape.T
         numeric = reflect(centres[which] + scales * noise)
         categorical = _mutated_categoricals(rng, which, context)
         n_global = N_CANDIDATES // 4
@@ -272,6 +284,8 @@ def surrogate_step(rng: np.random.Generator, anchor: Point, context: MoveContext
             # share a point, and an evaluated one has no improvement left to expect.
             numeric = context.snap_numeric(numeric)
         candidates = features(numeric, categorical, context.n_choices)
+        if metric is not None:
+            candidates[:, :n_num] = (candidates[:, :n_num] - anchor.numeric) @ metric.whiten
         best = int(np.argmax(model.expected_improvement(candidates)))
     return Point(numeric[best], categorical[best])
 

@@ -120,6 +120,7 @@ def propose(
         observed_x,
         observed_y,
         space.snap_numeric,
+        space.resolution,
     )
     growth = max(MIN_GROWTH, (1.0 / step_size) ** (1.0 / (MAX_PROPOSALS - 1)))
     for _ in range(MAX_PROPOSALS):

@@ -53,6 +53,15 @@ class NormalisedSpace:
         return len(self.n_choices)
 
     @property
+    def resolution(self) -> np.ndarray:
+        """Width of a grid point's share of each numeric coordinate (``1 / levels`` on a grid, 0
+        where the coordinate is continuous): how finely the coordinate can move."""
+        widths = np.zeros(self.n_numeric)
+        for j, levels in self.grids:
+            widths[j] = 1.0 / len(levels)
+        return widths
+
+    @property
     def n_params(self) -> int:
         return self.n_numeric + self.n_categorical
 
