@@ -9,9 +9,10 @@ Hansen, 2016, eq. 39 for the weights), models their offsets from the anchor in c
 that quarter has unit spread in every direction, and draws candidates in the same shape.
 
 On the development problems (BBOB instances 1-2, D 5/10/20, 1,000 trials) this beat round
-candidates and the range's metric on 59% of the problems (p = 0.03); the shape alone without the
-size 46%, the size alone without the shape lost to both together (40%), round candidates with
-both made little difference (48%) (``benchmarks/results/rl_experiments.md``).
+candidates in the range's metric on 59% of the runs (p = 0.03); the shape alone without the
+size won 46% against them, the size alone without the shape lost to both together (41%), and
+round candidates with both made little difference (48% against both)
+(``benchmarks/results/rl_experiments.md``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,17 @@ class LocalMetric(NamedTuple):
     every direction, ``offset @ whiten``."""
 
 
+def ranked_mean_and_covariance(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance of ``points`` (rows, best first) weighted by rank as CMA-ES weights
+    its parents (Hansen, 2016, eq. 39: ``log(k + 1/2) - log(i)`` for the ``i``-th of ``k``)."""
+    k = len(points)
+    weights = np.log(k + 0.5) - np.log(np.arange(1, k + 1))
+    weights /= weights.sum()
+    mean = weights @ points
+    centred = points - mean
+    return mean, (centred.T * weights) @ centred
+
+
 def local_metric(
     x: np.ndarray, y: np.ndarray, resolution: np.ndarray | None = None
 ) -> LocalMetric | None:
@@ -58,11 +70,7 @@ def local_metric(
     if d < 2 or n < 2:
         return None
     k = min(n, max(d + 1, n // BEST_SHARE))
-    best = x[np.argsort(y, kind="stable")[:k]]
-    weights = np.log(k + 0.5) - np.log(np.arange(1, k + 1))
-    weights /= weights.sum()
-    centred = best - weights @ best
-    covariance = (centred.T * weights) @ centred
+    _, covariance = ranked_mean_and_covariance(x[np.argsort(y, kind="stable")[:k]])
     if resolution is not None and resolution.any():
         covariance += np.diag(resolution**2 / 12.0)
     trace = float(np.trace(covariance))

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from optuna_rl.sampling.metric import local_metric
+from optuna_rl.sampling.metric import ranked_mean_and_covariance
 from optuna_rl.sampling.space import Point
 from optuna_rl.sampling.surrogate import RankGP
 from optuna_rl.sampling.surrogate import feature_groups
@@ -194,15 +195,9 @@ coordinate, so that elites that agree (or are fewer than the dimensions) still s
 def recombination_step(rng: np.random.Generator, anchor: Point, context: MoveContext) -> Point:
     """Sample from the elites' weighted mean and covariance, as CMA-ES recombines its parents
     (Hansen, 2016, eq. 39 for the weights); the step size sets a floor on the spread."""
-    elites = context.elites
-    mu = len(elites)
-    weights = np.log(mu + 0.5) - np.log(np.arange(1, mu + 1))
-    weights /= weights.sum()
-    x = np.array([p.numeric for p in elites])
-    mean = weights @ x
-    centred = x - mean
+    mean, cov = ranked_mean_and_covariance(np.array([p.numeric for p in context.elites]))
     floor = (RECOMBINATION_FLOOR * context.step_size) ** 2
-    cov = (centred.T * weights) @ centred + floor * np.eye(x.shape[1])
+    cov = cov + floor * np.eye(len(mean))
     numeric = reflect(rng.multivariate_normal(mean, cov, method="cholesky"))
     categorical = _resample_categoricals(rng, anchor.categorical, context, 1.0)
     return Point(numeric, categorical)
