@@ -25,6 +25,7 @@ from optuna_rl.sampling.moves import MAX_STEP_SIZE
 from optuna_rl.sampling.moves import MIN_STEP_SIZE
 from optuna_rl.sampling.moves import MoveContext
 from optuna_rl.sampling.moves import available_actions
+from optuna_rl.sampling.moves import grid_margin
 from optuna_rl.sampling.moves import reflect
 from optuna_rl.sampling.space import Point
 from optuna_rl.sampling.surrogate import RankGP
@@ -512,3 +513,32 @@ def test_grouped_length_scales_move_together() -> None:
     scales = model.length_scales
     assert scales[2] == scales[3] == scales[4]
     assert scales[0] < scales[1]  # The numeric parameter that matters is the relevant one.
+
+
+_LEVELS = np.linspace(0.0, 1.0, 7)  # An int parameter with 7 values.
+
+
+def test_grid_margin_moves_a_shared_grid_point_to_a_neighbour_now_and_then() -> None:
+    rng = np.random.default_rng(0)
+    anchor = Point(np.array([0.3, _LEVELS[0], _LEVELS[3]]), np.zeros(0, dtype=np.int64))
+    grids = [(1, _LEVELS), (2, _LEVELS)]
+    moved = np.zeros(3)
+    n_draws = 20_000
+    for _ in range(n_draws):
+        point = grid_margin(rng, anchor, anchor, grids)
+        assert point.numeric[0] == anchor.numeric[0]  # A continuous coordinate never moves.
+        # Only to a neighbouring grid point; from the lowest one, up.
+        assert point.numeric[1] in (_LEVELS[0], _LEVELS[1])
+        assert point.numeric[2] in (_LEVELS[2], _LEVELS[3], _LEVELS[4])
+        moved += point.numeric != anchor.numeric
+    expected = 1.0 / (3 * (4.0 + 3.0 * math.log(3)))
+    assert moved[1:] / n_draws == pytest.approx([expected, expected], rel=0.1)
+
+
+def test_grid_margin_leaves_a_coordinate_the_move_changed() -> None:
+    rng = np.random.default_rng(1)
+    anchor = Point(np.array([_LEVELS[3], _LEVELS[3]]), np.zeros(0, dtype=np.int64))
+    point = Point(np.array([_LEVELS[5], _LEVELS[3]]), np.zeros(0, dtype=np.int64))
+    results = [grid_margin(rng, anchor, point, [(0, _LEVELS)]) for _ in range(2_000)]
+    assert all(result.numeric[0] == _LEVELS[5] for result in results)
+    assert all(np.array_equal(result.numeric, point.numeric) for result in results)

@@ -372,9 +372,10 @@ def rosenbrock(trial: optuna.Trial) -> float:
 def _mean_log_best(
     make_sampler: Callable[[int], optuna.samplers.BaseSampler],
     objective: Callable[[optuna.Trial], float],
+    n_seeds: int,
 ) -> float:
     logs = []
-    for seed in range(5):
+    for seed in range(n_seeds):
         study = optuna.create_study(sampler=make_sampler(seed))
         study.optimize(objective, n_trials=100)
         logs.append(math.log10(max(study.best_value, 1e-300)))
@@ -384,11 +385,16 @@ def _mean_log_best(
 def test_the_agents_choice_beats_a_uniform_choice_of_the_same_moves() -> None:
     # The same moves, start-up and model, drawn uniformly instead of by the agent (its prior
     # and what it learns in the study): the agent's choice must find better values.
+    # Rosenbrock needs 20 seeds: over 5 a change of random stream alone (the model-guided
+    # move's candidate scales) turned the mean log10 best values from 1.14 against 2.03 into
+    # 2.10 against 2.04; over 30 seeds they were 1.35 against 1.87 (1.39 against 1.86 before).
     results = {}
-    for objective in (sphere, rosenbrock):
-        rl = _mean_log_best(lambda seed: RLSampler(seed=seed), objective)
+    for objective, n_seeds in ((sphere, 5), (rosenbrock, 20)):
+        rl = _mean_log_best(lambda seed: RLSampler(seed=seed), objective, n_seeds)
         uniform = _mean_log_best(
-            lambda seed: RLSampler(seed=seed, epsilon_start=1.0, epsilon_end=1.0), objective
+            lambda seed: RLSampler(seed=seed, epsilon_start=1.0, epsilon_end=1.0),
+            objective,
+            n_seeds,
         )
         results[objective.__name__] = (rl, uniform)
     for name, (rl, uniform) in results.items():

@@ -42,6 +42,9 @@ class LocalMetric(NamedTuple):
     whiten: np.ndarray
     """Maps offsets from the anchor (rows) to coordinates in which they have unit spread in
     every direction, ``offset @ whiten``."""
+    size: float
+    """The spread of the best neighbours: the geometric mean of their standard deviations along
+    the shape's axes, so that ``size * shape`` steps as widely as they lie."""
 
 
 def ranked_mean_and_covariance(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -84,4 +87,5 @@ def local_metric(
     return LocalMetric(
         shape=directions * np.sqrt(variances / geometric_mean),
         whiten=directions / np.sqrt(variances),
+        size=float(np.sqrt(geometric_mean)),
     )

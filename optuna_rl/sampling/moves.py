@@ -8,10 +8,12 @@ valid choice indices. Snapping to int and step grids happens when the point is d
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 
+from optuna_rl.sampling.metric import LocalMetric
 from optuna_rl.sampling.metric import local_metric
 from optuna_rl.sampling.metric import ranked_mean_and_covariance
 from optuna_rl.sampling.space import Point
@@ -233,6 +235,11 @@ model expects more far away."""
 SCALE_SPREAD = 1.0
 """Candidate step sizes are ``step_size * exp(U(-1, 1))``: from a third to nearly three times
 the current step, so the model picks the step length as well as the direction."""
+SPANNING_SHARE = 0.5
+"""Share of the candidates (when the best neighbours have a shape) whose step lengths are drawn
+log-uniformly from the step size to the best neighbours' own spread (each end widened by
+``exp(SCALE_SPREAD)``): the step size alone shrinks toward its floor over a long study while the
+best points still lie far apart (``benchmarks/results/rl_experiments.md``)."""
 
 
 def surrogate_step(rng: np.random.Generator, anchor: Point, context: MoveContext) -> Point:
@@ -244,8 +251,9 @@ def surrogate_step(rng: np.random.Generator, anchor: Point, context: MoveContext
     quarter of uniform points, scored where they would be evaluated (snapped to the grids), as
     TuRBO scores candidates in its trust region (Eriksson et al., 2019). The numeric
     coordinates are modelled, and the steps drawn, in the local metric of the best neighbours
-    (:mod:`~optuna_rl.sampling.metric`): their shape and size, not the range's. Without enough
-    data this is a Gaussian step."""
+    (:mod:`~optuna_rl.sampling.metric`): their shape and size, not the range's; half of the
+    candidates step as far as the step size, half anywhere up to the best neighbours' spread
+    (:data:`SPANNING_SHARE`). Without enough data this is a Gaussian step."""
     x, y = context.observed_x, context.observed_y
     n_num, n_cat = anchor.numeric.size, anchor.categorical.size
     if n_num + n_cat == 0 or len(y) < n_num + n_cat + 2:
@@ -262,9 +270,7 @@ def surrogate_step(rng: np.random.Generator, anchor: Point, context: MoveContext
             rng.integers(len(context.elites), size=N_CANDIDATES),
         )
         centres = np.array([p.numeric for p in context.elites])
-        scales = context.step_size * np.exp(
-            rng.uniform(-SCALE_SPREAD, SCALE_SPREAD, size=(N_CANDIDATES, 1))
-        )
+        scales = _candidate_scales(rng, context.step_size, metric)
         noise = rng.standard_normal((N_CANDIDATES, n_num))
         if metric is not None:
             noise = noise @ metric.shape.T
@@ -285,6 +291,22 @@ def surrogate_step(rng: np.random.Generator, anchor: Point, context: MoveContext
     return Point(numeric[best], categorical[best])
 
 
+def _candidate_scales(
+    rng: np.random.Generator, step_size: float, metric: LocalMetric | None
+) -> np.ndarray:
+    """Step lengths of the model-guided move's candidates (a column): around the step size, and
+    for :data:`SPANNING_SHARE` of them, with a metric, anywhere from the step size to the best
+    neighbours' spread."""
+    shape = (N_CANDIDATES, 1)
+    scales = step_size * np.exp(rng.uniform(-SCALE_SPREAD, SCALE_SPREAD, size=shape))
+    if metric is None:
+        return scales
+    spanning = rng.random(shape) < SPANNING_SHARE
+    low, high = sorted((np.log(step_size), np.log(metric.size)))
+    spans = np.exp(rng.uniform(low - SCALE_SPREAD, high + SCALE_SPREAD, size=shape))
+    return np.where(spanning, spans, scales)
+
+
 def _mutated_categoricals(
     rng: np.random.Generator, which: np.ndarray, context: MoveContext
 ) -> np.ndarray:
@@ -299,6 +321,33 @@ def _mutated_categoricals(
         redraw = rng.random(len(which)) < probability
         categorical[redraw, j] = rng.choice(len(w), size=int(redraw.sum()), p=w)
     return categorical
+
+
+def grid_margin(
+    rng: np.random.Generator,
+    anchor: Point,
+    point: Point,
+    grids: Sequence[tuple[int, np.ndarray]],
+) -> Point:
+    """``point`` with, on each int or step grid the move left on the anchor's grid point, a
+    move to a neighbouring grid point with probability ``1 / (n (4 + 3 ln n))`` (``n`` numeric
+    coordinates): the margin of CMA-ES with margin (Hamano et al., 2022), whose ``1 / (n
+    lambda)`` keeps an integer variable from being fixed for good. Moves built from elites that
+    share a grid point, and steps shorter than the grid, never leave it otherwise."""
+    n = point.numeric.size
+    probability = 1.0 / (n * (4.0 + 3.0 * np.log(n)))
+    numeric = point.numeric.copy()
+    for j, levels in grids:
+        if len(levels) < 2 or rng.random() >= probability:
+            continue
+        here = int(np.argmin(np.abs(levels - anchor.numeric[j])))
+        if int(np.argmin(np.abs(levels - numeric[j]))) != here:
+            continue
+        step = 1 if rng.random() < 0.5 else -1
+        if not 0 <= here + step < len(levels):
+            step = -step
+        numeric[j] = levels[here + step]
+    return Point(numeric, point.categorical)
 
 
 def restart_step(rng: np.random.Generator, anchor: Point, context: MoveContext) -> Point:

@@ -24,6 +24,7 @@ from optuna_rl.sampling.moves import NO_ANCHOR
 from optuna_rl.sampling.moves import RESTART
 from optuna_rl.sampling.moves import SURROGATE
 from optuna_rl.sampling.moves import MoveContext
+from optuna_rl.sampling.moves import grid_margin
 from optuna_rl.sampling.moves import scaled_step_size
 from optuna_rl.sampling.observations import ScoredObservations
 from optuna_rl.sampling.results import STARTUP
@@ -124,7 +125,7 @@ def propose(
     )
     growth = max(MIN_GROWTH, (1.0 / step_size) ** (1.0 / (MAX_PROPOSALS - 1)))
     for _ in range(MAX_PROPOSALS):
-        point = snap(action.move(rng, anchor, context))
+        point = snap(grid_margin(rng, anchor, action.move(rng, anchor, context), space.grids))
         if is_new(point):
             return Proposal(
                 point, Decision(situation.state, action_index, explored, step_size, anchor_number)
