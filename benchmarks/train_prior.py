@@ -50,7 +50,10 @@ from the previous one (``results/experiment4/refit.py``). ``--validate-only --va
 and a table of zeros on 60% (p = 0.21). With the model-guided move in its local metric
 (the same table, re-validated the same day): 75% against the state-blind row (39-13, p =
 0.0004), 45% against its frozen self (p = 0.73), 69% against learning from the state-blind row,
-60% against zeros (``results/train_prior/validate_shipped.md``).
+60% against zeros. With the model-guided move's spanning candidate steps (the same table, not
+refitted): 62% against the state-blind row (31-19, p = 0.12), 52% against its frozen self, 59%
+against learning from the state-blind row, 53% against zeros
+(``results/train_prior/validate_shipped.md``).
 """
 
 from __future__ import annotations
