@@ -67,7 +67,7 @@ class RLSampler(BaseSampler):
     (the model's lead); it is paid by the rank of the result it produced, so rewards do not
     depend on the objective's scale or direction. It starts from a Q-table learned offline on
     synthetic functions, and each study's results update it. The state steers: on held-out BBOB
-    problems the prior beats the same table averaged over its states on 78% of the
+    problems the sampler beats the same table averaged over its states on 72% of the
     problems; in-study learning adds nothing measurable within about a hundred trials (the
     ablations are in the project's README).
 

@@ -12,7 +12,9 @@ On the development problems (BBOB instances 1-2, D 5/10/20, 1,000 trials) this b
 candidates in the range's metric on 59% of the runs (p = 0.03); the shape alone without the
 size won 46% against them, the size alone without the shape lost to both together (41%), and
 round candidates with both made little difference (48% against both)
-(``benchmarks/results/rl_experiments.md``).
+(``benchmarks/results/rl_experiments.md``). The spread of the best neighbours
+(:attr:`LocalMetric.size`) also sets how far the move's longest candidate steps reach
+(:data:`~optuna_rl.sampling.moves.SPANNING_SHARE`).
 """
 
 from __future__ import annotations
