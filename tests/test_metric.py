@@ -170,4 +170,6 @@ def test_the_metric_measures_the_spread_of_the_best_points() -> None:
     # The best quarter of a round Gaussian cloud of standard deviation 0.05 lies within about
     # its inner half: a spread near 0.05 / 2.
     assert 0.01 < metric.size < 0.05
-    assert local_metric(0.5 + 0.1 * (x - 0.5), y).size == pytest.approx(0.1 * metric.size)  # type: ignore[union-attr]
+    shrunk = local_metric(0.5 + 0.1 * (x - 0.5), y)
+    assert shrunk is not None
+    assert shrunk.size == pytest.approx(0.1 * metric.size)

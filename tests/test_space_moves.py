@@ -539,6 +539,6 @@ def test_grid_margin_leaves_a_coordinate_the_move_changed() -> None:
     rng = np.random.default_rng(1)
     anchor = Point(np.array([_LEVELS[3], _LEVELS[3]]), np.zeros(0, dtype=np.int64))
     point = Point(np.array([_LEVELS[5], _LEVELS[3]]), np.zeros(0, dtype=np.int64))
+    # The first coordinate was moved off the anchor's grid point, the second is continuous.
     results = [grid_margin(rng, anchor, point, [(0, _LEVELS)]) for _ in range(2_000)]
-    assert all(result.numeric[0] == _LEVELS[5] for result in results)
     assert all(np.array_equal(result.numeric, point.numeric) for result in results)
