@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from typing import Any
+import warnings
 
 from hypothesis import assume
 from hypothesis import given
@@ -542,3 +543,12 @@ def test_grid_margin_leaves_a_coordinate_the_move_changed() -> None:
     # The first coordinate was moved off the anchor's grid point, the second is continuous.
     results = [grid_margin(rng, anchor, point, [(0, _LEVELS)]) for _ in range(2_000)]
     assert all(np.array_equal(result.numeric, point.numeric) for result in results)
+
+
+def test_grid_margin_leaves_a_space_without_grids_alone() -> None:
+    # A categorical-only space has no numeric coordinates: no margin, and no warning (the
+    # margin's probability divided by log(0) here and warned on every proposal).
+    point = Point(np.zeros(0), np.array([1, 0], dtype=np.int64))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert grid_margin(np.random.default_rng(2), point, point, []) is point

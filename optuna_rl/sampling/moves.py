@@ -334,6 +334,8 @@ def grid_margin(
     coordinates): the margin of CMA-ES with margin (Hamano et al., 2022), whose ``1 / (n
     lambda)`` keeps an integer variable from being fixed for good. Moves built from elites that
     share a grid point, and steps shorter than the grid, never leave it otherwise."""
+    if not grids:
+        return point
     n = point.numeric.size
     probability = 1.0 / (n * (4.0 + 3.0 * np.log(n)))
     numeric = point.numeric.copy()
