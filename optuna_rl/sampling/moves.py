@@ -17,6 +17,7 @@ from optuna_rl.sampling.metric import LocalMetric
 from optuna_rl.sampling.metric import local_metric
 from optuna_rl.sampling.metric import ranked_mean_and_covariance
 from optuna_rl.sampling.space import Point
+from optuna_rl.sampling.space import nearest_level
 from optuna_rl.sampling.surrogate import RankGP
 from optuna_rl.sampling.surrogate import feature_groups
 from optuna_rl.sampling.surrogate import features
@@ -342,8 +343,8 @@ def grid_margin(
     for j, levels in grids:
         if len(levels) < 2 or rng.random() >= probability:
             continue
-        here = int(np.argmin(np.abs(levels - anchor.numeric[j])))
-        if int(np.argmin(np.abs(levels - numeric[j]))) != here:
+        here, there = nearest_level(levels, np.array([anchor.numeric[j], numeric[j]]))
+        if there != here:
             continue
         step = 1 if rng.random() < 0.5 else -1
         if not 0 <= here + step < len(levels):

@@ -28,6 +28,16 @@ def point_key(point: Point) -> bytes:
     return point.numeric.tobytes() + b"|" + point.categorical.astype(np.int64).tobytes()
 
 
+def nearest_level(levels: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Index of the grid point of ``levels`` (ascending) nearest each of ``values``; a tie goes
+    up, as Optuna's int rounding (floor of x + 1/2) goes."""
+    if len(levels) == 1:
+        return np.zeros(np.shape(values), dtype=np.intp)
+    right = np.clip(np.searchsorted(levels, values), 1, len(levels) - 1)
+    below, above = levels[right - 1], levels[right]
+    return np.where(values - below < above - values, right - 1, right)
+
+
 class NormalisedSpace:
     """The shape of a search space in the normalised coordinates.
 
@@ -75,13 +85,7 @@ class NormalisedSpace:
         """
         out = np.array(numeric, dtype=np.float64, copy=True)
         for j, levels in self.grids:
-            if len(levels) == 1:
-                out[:, j] = levels[0]
-                continue
-            right = np.clip(np.searchsorted(levels, out[:, j]), 1, len(levels) - 1)
-            below, above = levels[right - 1], levels[right]
-            # A tie goes up, as Optuna's int rounding (floor of x + 1/2) goes.
-            out[:, j] = np.where(out[:, j] - below < above - out[:, j], below, above)
+            out[:, j] = levels[nearest_level(levels, out[:, j])]
         return out
 
     def from_unit_cube(self, u: np.ndarray) -> Point:
