@@ -83,6 +83,16 @@ def test_no_metric_without_a_shape_to_learn(x: np.ndarray) -> None:
     assert local_metric(x, np.arange(20.0)) is None
 
 
+def _model_step_from_the_best(
+    rng: np.random.Generator, x: np.ndarray, y: np.ndarray, step_size: float
+) -> Point:
+    """The model-guided move from the best of the observed points ``x`` (numeric only, values
+    ``y``), its 12 best as the elites."""
+    no_choices = np.zeros(0, dtype=np.int64)
+    elites = [Point(x[i], no_choices) for i in np.argsort(y)[:12]]
+    return surrogate_step(rng, elites[0], MoveContext(elites, step_size, no_choices, x, y))
+
+
 def test_the_model_guided_move_follows_a_narrow_valley() -> None:
     # With the range's metric the move beat the median neighbour in 3 of these 20 cases: round
     # candidates of the step size leave a valley 0.002 wide.
@@ -90,10 +100,7 @@ def test_the_model_guided_move_follows_a_narrow_valley() -> None:
     for seed in range(20):
         rng = np.random.default_rng(seed)
         x, y = _valley_points(rng)
-        no_choices = np.zeros(0, dtype=np.int64)
-        elites = [Point(x[i], no_choices) for i in np.argsort(y)[:12]]
-        context = MoveContext(elites, 0.02, no_choices, x, y)
-        point = surrogate_step(rng, elites[0], context)
+        point = _model_step_from_the_best(rng, x, y, 0.02)
         better += bool(_valley(point.numeric) < np.median(y))
     assert better >= 14
 
@@ -152,10 +159,7 @@ def test_the_model_guided_move_is_not_held_by_a_collapsed_step_size(
     for seed in range(20):
         rng = np.random.default_rng(seed)
         x, y = _bowl_points(rng)
-        no_choices = np.zeros(0, dtype=np.int64)
-        elites = [Point(x[i], no_choices) for i in np.argsort(y)[:12]]
-        context = MoveContext(elites, MIN_STEP_SIZE, no_choices, x, y)
-        point = surrogate_step(rng, elites[0], context)
+        point = _model_step_from_the_best(rng, x, y, MIN_STEP_SIZE)
         closer += bool(((point.numeric - 0.5) ** 2).sum() < 0.8 * y.min())
     if spanning_share > 0.0:
         assert closer >= 12
