@@ -13,7 +13,10 @@ Each variant is a sampler name the benchmark scripts accept like Optuna's sample
 | ``RL-no-surrogate`` | the surrogate (local GP expected improvement) move is never chosen |
 | ``RL-surrogate-only`` | only the surrogate move: local GP Bayesian optimisation, no choice |
 | ``RL-random-startup`` | the start-up trials are uniform random instead of scrambled Sobol' |
-| ``RL-frozen`` | no in-study learning: the shipped table, never updated |
+| ``RL-frozen`` | no in-study learning: the shipped table, never updated, and uniform
+exploration steps (no Thompson draws on the moves' results) |
+| ``RL-frozen-q`` | the shipped table, never updated; the exploration steps still learn (Thompson
+draws on the moves' latest results in the study) |
 | ``RL-state-blind`` | no state and no learning: every state's row is the shipped table's mean row,
 never updated (a fixed mixture of moves) |
 | ``RL-one-state`` | no state, but learning: one state, starting from the shipped table's mean
@@ -60,26 +63,40 @@ class _MaskedRLSampler(RLSampler):
 class _FrozenAgent(Agent):
     """An agent whose Q-values never change. It still counts its experience, so that its
     exploration decays on the same schedule as the learning agent's (the schedule runs on the
-    number of updates): the only difference left is the learning itself."""
+    number of updates): the only difference left is the learning itself. Built without
+    ``success_reward`` it also records no outcomes, and explores uniformly; with it, its
+    exploration steps still learn from the moves' results."""
 
     def update(self, transition: Transition) -> Undo:
         s, a = transition.state, transition.action
         self.visits[s, a] += 1
+        undo_outcome = self.record_outcome(a, transition.reward)
 
         def undo() -> None:
+            undo_outcome()
             self.visits[s, a] -= 1
 
         return undo
 
 
 class _FrozenRLSampler(RLSampler):
-    """RLSampler whose agent keeps its initial table for the whole study."""
+    """RLSampler whose agent keeps its initial table for the whole study (and, unless
+    ``learn_exploration``, explores uniformly)."""
+
+    def __init__(self, *, learn_exploration: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._learn_exploration = learn_exploration
 
     def _new_study_cache(self, study: optuna.Study) -> SamplerStudy:
         cache = super()._new_study_cache(study)
         agent = cache.learner.agent
         frozen = _FrozenAgent(
-            agent.n_states, agent.n_actions, agent.learning_rate, agent.discount, agent.q
+            agent.n_states,
+            agent.n_actions,
+            agent.learning_rate,
+            agent.discount,
+            agent.q,
+            agent.success_reward if self._learn_exploration else None,
         )
         cache.learner.agent = frozen
         return cache
@@ -128,6 +145,7 @@ ABLATIONS: dict[str, Callable[[int], BaseSampler]] = {
     ),
     "RL-random-startup": lambda seed: _RandomStartupRLSampler(seed=seed),
     "RL-frozen": lambda seed: _FrozenRLSampler(seed=seed),
+    "RL-frozen-q": lambda seed: _FrozenRLSampler(seed=seed, learn_exploration=True),
     "RL-one-state": lambda seed: _OneStateRLSampler(
         seed=seed, initial_q_table=np.broadcast_to(load_prior().mean(0), load_prior().shape)
     ),

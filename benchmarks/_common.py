@@ -54,6 +54,7 @@ ABLATION_NAMES: tuple[str, ...] = (
     "RL-surrogate-only",
     "RL-random-startup",
     "RL-frozen",
+    "RL-frozen-q",
     "RL-state-blind",
     "RL-one-state",
 )

@@ -31,6 +31,7 @@ from optuna_rl.sampling.moves import ACTIONS
 from optuna_rl.sampling.moves import available_actions
 from optuna_rl.sampling.prior import load_prior
 from optuna_rl.sampling.rankings import random_weights
+from optuna_rl.sampling.rewards import SUCCESS_REWARD
 from optuna_rl.sampling.state import N_STATES
 
 
@@ -352,7 +353,14 @@ class RLSampler(BaseSampler):
         return random_weights(rng, n_objectives)
 
     def _new_study_cache(self, study: Study) -> SamplerStudy:
-        agent = Agent(N_STATES, len(ACTIONS), self._learning_rate, self._discount, self._initial_q)
+        agent = Agent(
+            N_STATES,
+            len(ACTIONS),
+            self._learning_rate,
+            self._discount,
+            self._initial_q,
+            success_reward=SUCCESS_REWARD,
+        )
         design_seed = self._seed if self._seed is not None else _name_seed(study.study_name)
         return SamplerStudy(agent, _trials.direction_signs(study), SobolDesign(design_seed))
 

@@ -13,6 +13,8 @@ import pytest
 from optuna_rl import RLSampler
 from optuna_rl._attrs import DECISION_KEY
 from optuna_rl._attrs import decision_attr
+from optuna_rl.core.agent import OUTCOME_HORIZON
+from optuna_rl.core.agent import OUTCOME_WINDOW
 from optuna_rl.core.agent import TERMINAL
 from optuna_rl.core.agent import Agent
 from optuna_rl.core.agent import LinearSchedule
@@ -179,7 +181,7 @@ def test_no_allowed_action_raises() -> None:
 
 
 def _trained_agent() -> Agent:
-    agent = Agent(4, 3, 0.3, 0.7, initial_q=0.25)
+    agent = Agent(4, 3, 0.3, 0.7, initial_q=0.25, success_reward=0.0)
     rng = np.random.default_rng(0)
     for _ in range(50):
         state, action, next_state = (int(i) for i in rng.integers([4, 3, 4]))
@@ -190,6 +192,11 @@ def _trained_agent() -> Agent:
 def _assert_same_agent(a: Agent, b: Agent) -> None:
     np.testing.assert_array_equal(a.q, b.q)
     np.testing.assert_array_equal(a.visits, b.visits)
+    assert (a.success_reward, a.outcomes, a.n_outcomes) == (
+        b.success_reward,
+        b.outcomes,
+        b.n_outcomes,
+    )
     assert a.q.dtype == b.q.dtype == np.float64
     assert a.visits.dtype == b.visits.dtype == np.int64
     assert (a.learning_rate, a.discount) == (b.learning_rate, b.discount)
@@ -199,7 +206,7 @@ def _assert_same_agent(a: Agent, b: Agent) -> None:
 def test_to_dict_from_dict_round_trip() -> None:
     agent = _trained_agent()
     data = agent.to_dict()
-    assert data["version"] == 2
+    assert data["version"] == 3
     restored = Agent.from_dict(data)
     _assert_same_agent(agent, restored)
     # Through JSON, as it would be stored.
@@ -219,7 +226,7 @@ def test_from_dict_does_not_share_arrays() -> None:
     assert not np.array_equal(agent.q, restored.q)
 
 
-@pytest.mark.parametrize("version", [0, 1, None, "2"])
+@pytest.mark.parametrize("version", [0, 1, 2, None, "3"])
 def test_from_dict_wrong_version_raises(version: object) -> None:
     data = _trained_agent().to_dict()
     data["version"] = version
@@ -343,3 +350,93 @@ def test_sampler_replay_learns_the_action_that_finds_new_bests(
     untouched = [s for s in range(N_STATES) if s not in states]
     assert not agent.visits[untouched].any()
     assert not agent.q[untouched].any()
+
+
+def _explorer(n_actions: int = 4) -> Agent:
+    """An agent that explores by Thompson draws on its actions' outcomes (a success is a
+    positive reward)."""
+    return Agent(1, n_actions, 0.1, 0.0, success_reward=0.0)
+
+
+def _explored_shares(agent: Agent, n: int = 2000, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    picks = [agent.act(0, rng, epsilon=1.0) for _ in range(n)]
+    assert all(explored for _, explored in picks)
+    return np.bincount([a for a, _ in picks], minlength=agent.n_actions) / n
+
+
+def test_thompson_exploration_prefers_the_action_that_succeeds() -> None:
+    agent = _explorer()
+    for _ in range(5):
+        agent.update(Transition(0, 0, -1.0, 0))
+        agent.update(Transition(0, 1, -1.0, 0))
+        agent.update(Transition(0, 2, 1.0, 0))
+        agent.update(Transition(0, 3, -1.0, 0))
+    shares = _explored_shares(agent)
+    # Beta(6, 1) against three Beta(1, 6): action 2 wins almost every draw.
+    assert shares[2] > 0.95
+    # Without success_reward the same history explores uniformly.
+    uniform = Agent(1, 4, 0.1, 0.0)
+    for _ in range(5):
+        uniform.update(Transition(0, 2, 1.0, 0))
+    np.testing.assert_allclose(_explored_shares(uniform), 0.25, atol=0.04)
+
+
+def test_thompson_exploration_tries_an_untried_action() -> None:
+    agent = _explorer(3)
+    for _ in range(4):
+        agent.update(Transition(0, 0, -1.0, 0))
+        agent.update(Transition(0, 1, -1.0, 0))
+    shares = _explored_shares(agent)
+    # Action 2 draws from Beta(1, 1), the failing ones from Beta(1, 5).
+    assert shares[2] > 0.6
+    # Respects the allowed mask.
+    rng = np.random.default_rng(1)
+    allowed = np.array([True, True, False])
+    assert {agent.act(0, rng, 1.0, allowed)[0] for _ in range(200)} == {0, 1}
+
+
+def test_thompson_exploration_counts_only_the_latest_outcomes() -> None:
+    # Only each action's latest OUTCOME_WINDOW outcomes count: ten successes of action 0 long
+    # ago are outweighed by its ten latest failures.
+    agent = _explorer(2)
+    for _ in range(OUTCOME_WINDOW):
+        agent.update(Transition(0, 0, 1.0, 0))
+    for _ in range(OUTCOME_WINDOW):
+        agent.update(Transition(0, 0, -1.0, 0))
+    for _ in range(3):
+        agent.update(Transition(0, 1, -1.0, 0))
+    assert agent.outcome_counts(0) == (0, OUTCOME_WINDOW)
+    assert _explored_shares(agent)[1] > 0.7
+
+
+def test_thompson_outcomes_expire_after_the_horizon() -> None:
+    # An action that failed early and was then left untried for OUTCOME_HORIZON updates is
+    # drawn as if new, as often as an action never tried.
+    agent = _explorer(3)
+    for _ in range(5):
+        agent.update(Transition(0, 0, -1.0, 0))
+    assert agent.outcome_counts(0) == (0, 5)
+    for _ in range(OUTCOME_HORIZON - 1):
+        agent.update(Transition(0, 1, -1.0, 0))
+    assert agent.outcome_counts(0) == (0, 1)
+    agent.update(Transition(0, 1, -1.0, 0))
+    assert agent.outcome_counts(0) == (0, 0)
+    shares = _explored_shares(agent, n=4000)
+    assert abs(shares[0] - shares[2]) < 0.04
+    assert shares[1] < 0.05
+
+
+def test_thompson_outcomes_undo_and_copy() -> None:
+    agent = _explorer(2)
+    agent.update(Transition(0, 0, 1.0, 0))
+    before = (agent.q.copy(), [list(o) for o in agent.outcomes], agent.n_outcomes)
+    undo = agent.update(Transition(0, 1, 1.0, 0))
+    clone = agent.copy()
+    undo()
+    np.testing.assert_array_equal(agent.q, before[0])
+    assert (agent.outcomes, agent.n_outcomes) == (before[1], before[2])
+    # The copy kept the undone outcome and does not share lists with the original.
+    assert clone.outcome_counts(1) == (1, 0)
+    clone.update(Transition(0, 0, -1.0, 0))
+    assert agent.outcome_counts(0) == (1, 0)

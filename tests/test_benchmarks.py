@@ -320,6 +320,14 @@ def test_ablations_remove_what_they_name() -> None:
         assert schedule(0) == schedule(10**6) == epsilon, name
     for name in _common.ABLATION_NAMES:
         assert _moves_used(name), name
+    # Frozen: neither the table nor the exploration learns; frozen-q: only the exploration.
+    for name, learns_exploration in (("RL-frozen", False), ("RL-frozen-q", True)):
+        study = optuna.create_study(sampler=_common.make_sampler(name, 0))
+        study.optimize(lambda t: t.suggest_float("x", 0, 1) ** 2, n_trials=30)
+        agent = study.sampler.agent_for(study)
+        np.testing.assert_array_equal(agent.q, agent.initial_q)
+        assert agent.n_updates > 0
+        assert (agent.n_outcomes > 0) == learns_exploration, name
     assert _common.sampler_order(["RL-no-prior", "TPESampler", "RLSampler"]) == [
         "RLSampler",
         "TPESampler",

@@ -4,6 +4,7 @@ other moves, as :class:`~optuna_rl.sampling.rewards.ProgressTracker` folds the r
 from __future__ import annotations
 
 from optuna_rl.core.ranking import Counts
+from optuna_rl.sampling.lead import HORIZON
 from optuna_rl.sampling.lead import MIN_RESULTS
 from optuna_rl.sampling.lead import WINDOW
 from optuna_rl.sampling.lead import ModelLead
@@ -41,6 +42,26 @@ def test_only_the_latest_window_counts_and_ties_favour_the_model() -> None:
     for _ in range(WINDOW):
         lead.record(by_model=True, good=True)
     assert lead.model_ahead  # 1.0 >= 1.0
+
+
+def test_the_models_results_expire_so_an_unused_model_is_tried_again() -> None:
+    # The model fell behind (WINDOW misses); the agent then took only other moves, good one
+    # time in five. The model's misses stop counting HORIZON results after they happened, and
+    # once fewer than MIN_RESULTS of them are left the model is ahead again.
+    lead = ModelLead()
+    for _ in range(WINDOW):
+        lead.record(by_model=True, good=False)
+    for i in range(HORIZON - MIN_RESULTS):
+        lead.record(by_model=False, good=i % 5 == 0)
+        assert lead.model_ahead == (i < MIN_RESULTS - 1)
+    undo = lead.record(by_model=False, good=False)
+    assert lead.model_ahead
+    undo()
+    assert not lead.model_ahead
+    # Fresh results of the model count again.
+    for _ in range(MIN_RESULTS):
+        lead.record(by_model=True, good=False)
+    assert not lead.model_ahead
 
 
 def test_record_undo_restores_the_comparison() -> None:
@@ -84,4 +105,4 @@ def test_the_tracker_turns_the_state_to_model_behind_and_back() -> None:
     for undo in reversed(undos):
         undo()
     assert tracker.progress.model_ahead
-    assert len(tracker.lead._good[0]) == len(tracker.lead._good[1]) == 0
+    assert len(tracker.lead._model) == len(tracker.lead._other) == 0

@@ -9,6 +9,7 @@ from optuna.trial import Trial
 
 from optuna_rl import RLSampler
 from optuna_rl._attrs import DECISION_KEY
+from optuna_rl.sampling.moves import ACTIONS
 from optuna_rl.sampling.moves import SURROGATE
 from optuna_rl.sampling.state import LEAD_NAMES
 
@@ -22,6 +23,36 @@ SWITCH = 70
 def _move_of(trial: Trial) -> int:
     stored = trial.study._storage.get_trial(trial._trial_id).system_attrs
     return int(stored.get(DECISION_KEY, {"a": -1})["a"])
+
+
+def _study_where_one_move_pays(sampler: RLSampler, paying: int, n_trials: int) -> optuna.Study:
+    """As :func:`_switching_study`, with one move paying for the whole study."""
+    counter = iter(range(10**6))
+
+    def objective(trial: Trial) -> float:
+        trial.suggest_float("x", 0.0, 1.0)
+        trial.suggest_float("y", 0.0, 1.0)
+        return -float(next(counter)) if _move_of(trial) == paying else 1e6
+
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=n_trials)
+    return study
+
+
+def test_exploration_follows_the_move_that_pays() -> None:
+    # Only the line move pays, a move the prior never prefers. Its exploration steps are
+    # Thompson draws on each move's latest results, so they turn to it; uniform exploration
+    # would take it on one exploration step in nine (the moves of a 2-D continuous space).
+    line = next(i for i, action in enumerate(ACTIONS) if action.name == "line")
+    sampler = RLSampler(seed=0, n_startup_trials=5, epsilon_start=0.5, epsilon_end=0.5)
+    study = _study_where_one_move_pays(sampler, line, 120)
+    explored = [
+        t.system_attrs[DECISION_KEY]["a"]
+        for t in study.trials[40:]
+        if t.system_attrs[DECISION_KEY]["e"]
+    ]
+    assert len(explored) >= 25
+    assert np.mean(np.array(explored) == line) >= 0.5
 
 
 def _switching_study(sampler: RLSampler) -> optuna.Study:

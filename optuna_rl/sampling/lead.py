@@ -19,30 +19,47 @@ WINDOW = 10
 """The latest results of each kind of move that are compared."""
 MIN_RESULTS = 3
 """Results each kind needs before the comparison counts; until then the model is ahead."""
+HORIZON = 50
+"""The model-guided move's results older than this many of the agent's results no longer count.
+Once the model falls behind the agent mostly stops taking it, so without a horizon its latest
+results would stay the same, and the model behind, for the rest of the study however the
+search has moved on; with one, an unused model counts as ahead again after 50 results and is
+tried again."""
 
 
 class ModelLead:
     """The agent's recent results, split into the model-guided move's and the other moves'."""
 
     def __init__(self) -> None:
-        self._good: tuple[list[bool], list[bool]] = ([], [])
+        self._model: list[tuple[int, bool]] = []
+        """``(result number, good)`` of the model-guided move's results; numbers from 0."""
+        self._other: list[bool] = []
+        self._n = 0
 
     @property
     def model_ahead(self) -> bool:
-        """Whether the model-guided move's latest :data:`WINDOW` results were good at least as
-        often as the other moves' latest ones (True until each has :data:`MIN_RESULTS`)."""
-        model, other = self._good
+        """Whether the model-guided move's latest :data:`WINDOW` results within the latest
+        :data:`HORIZON` were good at least as often as the other moves' latest ones (True
+        until each has :data:`MIN_RESULTS`)."""
+        oldest = self._n - HORIZON
+        model = [good for at, good in self._model[-WINDOW:] if at >= oldest]
+        other = self._other[-WINDOW:]
         if len(model) < MIN_RESULTS or len(other) < MIN_RESULTS:
             return True
-        return _rate(model[-WINDOW:]) >= _rate(other[-WINDOW:])
+        return _rate(model) >= _rate(other)
 
     def record(self, by_model: bool, good: bool) -> Undo:
         """Add one result of the agent's; returns a function that takes it back."""
-        results = self._good[0 if by_model else 1]
-        results.append(good)
+        results: list[tuple[int, bool]] | list[bool] = self._model if by_model else self._other
+        if by_model:
+            self._model.append((self._n, good))
+        else:
+            self._other.append(good)
+        self._n += 1
 
         def undo() -> None:
             results.pop()
+            self._n -= 1
 
         return undo
 

@@ -31,6 +31,10 @@ from optuna_rl.sampling.state import Progress
 FAILED_REWARD = -1.0
 MIN_IMPROVEMENT_REWARD = 0.25
 """What the smallest improvement of the best value pays: still more than any other result."""
+SUCCESS_REWARD = -GOOD_QUANTILE
+"""A reward above this is a good result, as the model's lead counts them
+(:data:`~optuna_rl.sampling.lead.GOOD_QUANTILE`): a new best, or a result fewer than a quarter
+of the earlier ones beat. The agent's exploration draws on each move's share of them."""
 
 
 def improvement_reward(gain: float, earlier_gains: SortedMultiset[float]) -> float:
