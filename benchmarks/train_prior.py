@@ -52,7 +52,10 @@ and a table of zeros on 60% (p = 0.21). With the model-guided move in its local 
 0.0004), 45% against its frozen self (p = 0.73), 69% against learning from the state-blind row,
 60% against zeros. With the model-guided move's spanning candidate steps (the same table, not
 refitted): 62% against the state-blind row (31-19, p = 0.12), 52% against its frozen self, 59%
-against learning from the state-blind row, 53% against zeros
+against learning from the state-blind row, 53% against zeros. With the learned exploration
+(Thompson draws on the moves' latest results; the frozen variants explore uniformly): 52%
+against the state-blind row (28-26, p = 0.89), 46% against its frozen self, 53% against
+learning from the state-blind row, 54% against zeros
 (``results/train_prior/validate_shipped.md``).
 """
 
