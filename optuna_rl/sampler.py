@@ -67,10 +67,12 @@ class RLSampler(BaseSampler):
     model-guided move's recent results have been good at least as often as the other moves'
     (the model's lead); it is paid by the rank of the result it produced, so rewards do not
     depend on the objective's scale or direction. It starts from a Q-table learned offline on
-    synthetic functions, and each study's results update it. The state steers: on held-out BBOB
-    problems the sampler beats the same table averaged over its states on 72% of the
-    problems; in-study learning adds nothing measurable within about a hundred trials (the
-    ablations are in the project's README).
+    synthetic functions, and each study's results update it; its exploration steps are Thompson
+    draws on each move's latest results, so they turn to the moves that pay on this objective.
+    The state steers: on held-out BBOB problems the sampler beats the same table averaged over
+    its states on 72% of the problems. In-study learning pays at long budgets (at 1,000 trials
+    the sampler beats its frozen self on 79% of held-out BBOB problems) and adds nothing
+    measurable within about a hundred trials (the ablations are in the project's README).
 
     Multi-objective studies and constraints are supported. With several objectives a result is
     better than another when it dominates it (Pareto), and each trial draws a random direction
@@ -134,10 +136,14 @@ class RLSampler(BaseSampler):
         discount:
             Discount factor ``gamma`` of future rewards, in [0, 1).
         epsilon_start:
-            Probability of a random (exploration) action when the agent has no experience,
-            in [0, 1].
+            Probability of an exploration step when the agent has no experience, in [0, 1].
+            An exploration step is not a uniform choice: each allowed move's share of good
+            results (a new best, or a result in the best quarter so far) among its latest 10
+            within the study's latest 50 gets a Beta posterior, and the move of the largest
+            Thompson draw is taken; a move untried for 50 results is drawn as if new.
         epsilon_end:
-            Probability of a random action after ``epsilon_decay_trials`` updates, in [0, 1].
+            Probability of an exploration step after ``epsilon_decay_trials`` updates, in
+            [0, 1].
         epsilon_decay_trials:
             Number of agent updates over which the exploration probability goes linearly from
             ``epsilon_start`` to ``epsilon_end``.
