@@ -5,7 +5,7 @@ Three signs, each scale free (:mod:`optuna_rl.terminator` combines them):
 
 - **stagnation**: how many results came since the best value last improved by more than a
   tolerance, relative to the spread of the values (:func:`results_since_improvement`);
-- **small steps**: the median step size of the last decisions (:func:`median_step_size`);
+- **small steps**: the median length of the last moves (:func:`median_step_size`);
 - **little to gain**: the largest expected improvement that a Gaussian process on the ranks of
   the values predicts near the best point, relative to the same spread
   (:func:`expected_gain`).

@@ -22,6 +22,7 @@ from optuna_rl._trials import recorded_decision
 from optuna_rl._validation import check_bool
 from optuna_rl._validation import check_float
 from optuna_rl._validation import check_int
+from optuna_rl.sampling.moves import MIN_STEP_SIZE
 from optuna_rl.sampling.surrogate import feature_groups
 from optuna_rl.sampling.surrogate import features
 
@@ -51,12 +52,17 @@ class ConvergenceCallback:
        value has not improved by more than ``tol`` times the spread of the values (the median
        completed value minus the best one). Smaller improvements add up until together they
        count.
-    2. **Small steps.** The median step size of the last ``patience`` moves of
-       :class:`~optuna_rl.RLSampler`'s agent is at most ``max_step_size`` (in the normalised
-       space, where every numeric parameter spans [0, 1]): the agent is refining around its
-       best points, not exploring. (In a space of categorical parameters only, the agent's
-       restarts keep the step size large: there the study stops only if the agent's moves
-       shrink it.)
+    2. **Small steps.** The median size of the last ``patience`` moves of
+       :class:`~optuna_rl.RLSampler`'s agent is at most ``max_step_size``: the agent is refining
+       around its best points, not exploring. A move's size is the smaller of the agent's step
+       size when it made the move and the move's length: how far its trial's point lies from
+       the trial the move started from, the root mean square of the parameters' changes (a
+       categorical parameter counts 1 where it changed; a restart counts 1), both in the
+       normalised space, where every numeric parameter spans [0, 1]. The length counts for the
+       moves that do not draw with the step size (the model-guided and the differential ones
+       scale to the best points' spread). (In a space of categorical parameters only, the
+       agent's restarts keep the step size large and every move changes a choice: there the
+       study stops only if the agent's moves shrink the step size.)
     3. **Little left to gain** (only with ``use_model=True``). A Gaussian process fitted to the
        ranks of the completed trials nearest the best one predicts, around the best trial, an
        expected improvement below ``tol`` times the spread, the two measured in the model's
@@ -95,7 +101,7 @@ class ConvergenceCallback:
             in [0, 1]; also the model check's threshold. Larger values stop sooner.
         patience: Number of results without a counted improvement (and of recent moves whose
             step sizes are checked) before the search can be judged converged, at least 1.
-        max_step_size: Largest median step size of a converged search, in (0, 1].
+        max_step_size: Largest median move size of a converged search, in (0, 1].
         use_model: Whether to require the model check too (tens of milliseconds, made only
             when the other signs agree).
 
@@ -154,13 +160,16 @@ class ConvergenceCallback:
         space = SearchSpace(
             {name: dist for name, dist in best.distributions.items() if not dist.single()}
         )
-        steps = _agent_step_sizes(trials)
+        steps = _agent_move_sizes(trials, self._patience)
         step_size = _convergence.median_step_size(steps, self._patience)
         if steps.size < self._patience or step_size > self._max_step_size:
             return False
         if not self._use_model:
             return True
-        return self._little_left_to_gain(trials, values, best, space, step_size)
+        # The model looks around the best trial at the scale the agent now moves at.
+        return self._little_left_to_gain(
+            trials, values, best, space, max(step_size, MIN_STEP_SIZE)
+        )
 
     def _little_left_to_gain(
         self,
@@ -200,15 +209,36 @@ class ConvergenceCallback:
         return gain < self._tol
 
 
-def _agent_step_sizes(trials: list[FrozenTrial]) -> np.ndarray:
-    """Step sizes of the moves RLSampler's agent chose, in trial-number order."""
+def _agent_move_sizes(trials: list[FrozenTrial], window: int) -> np.ndarray:
+    """Sizes of the last ``window`` moves RLSampler's agent chose, in trial-number order: the
+    smaller of the step size recorded with each and its length (see :func:`_move_length`)."""
+    by_number = {t.number: t for t in trials}
+    moved = [(t, d) for t in trials if (d := recorded_decision(t)) is not None and d.by_agent]
     return np.array(
-        [
-            decision.step_size
-            for t in trials
-            if (decision := recorded_decision(t)) is not None and decision.by_agent
-        ]
+        [min(d.step_size, _move_length(t, d.anchor, by_number)) for t, d in moved[-window:]]
     )
+
+
+def _move_length(
+    trial: FrozenTrial, anchor_number: int, by_number: dict[int, FrozenTrial]
+) -> float:
+    """Root mean square of the parameters' changes from the trial the move started from, in
+    the normalised space (a categorical parameter counts 1 where it changed); 1 for a restart,
+    and when that trial is not among the results or lies outside this trial's space."""
+    anchor = by_number.get(anchor_number)
+    space = SearchSpace(
+        {name: dist for name, dist in trial.distributions.items() if not dist.single()}
+    )
+    if anchor is None or not space.distributions:
+        return 1.0
+    start = space.encode_if_contained(anchor.params)
+    if start is None:
+        return 1.0
+    end = space.encode(trial.params)
+    changes = np.concatenate(
+        [end.numeric - start.numeric, (end.categorical != start.categorical).astype(float)]
+    )
+    return float(np.sqrt(np.mean(changes**2)))
 
 
 def _signed_values(trials: list[FrozenTrial], sign: float) -> np.ndarray:

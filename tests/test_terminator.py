@@ -13,6 +13,7 @@ from optuna_rl import RLSampler
 from optuna_rl import terminator
 from optuna_rl._convergence import median_step_size
 from optuna_rl._convergence import results_since_improvement
+from optuna_rl._trials import recorded_decision
 from optuna_rl.terminator import ConvergenceCallback
 
 
@@ -81,6 +82,46 @@ def test_the_callback_stops_a_converged_study_where_the_rule_says() -> None:
     )
     assert [t.params for t in shadow.trials] == [t.params for t in study.trials]
     assert verdicts.index(True) == n_trials - 1
+
+
+def quadratic(trial: optuna.Trial) -> float:
+    x = trial.suggest_float("x", -10, 10)
+    y = trial.suggest_int("y", -5, 5)
+    return x**2 + y**2
+
+
+def test_small_moves_count_even_when_the_step_size_is_not_small() -> None:
+    # The agent refines with moves that do not draw with its step size (the model-guided and
+    # the differential ones): judged by the step sizes alone, most of these converged studies
+    # would run their whole budget.
+    step_size_alone = []
+    for seed in range(4):
+        study = optuna.create_study(sampler=RLSampler(seed=seed))
+        study.optimize(quadratic, n_trials=200, callbacks=[ConvergenceCallback()])
+        assert len(study.trials) < 200
+        assert study.best_value < 2.0
+        steps = [d.step_size for t in study.trials if (d := recorded_decision(t)) is not None]
+        step_size_alone.append(np.median(steps[-15:]) <= 0.02)
+    assert not all(step_size_alone)
+
+
+def test_a_moves_length_is_measured_in_the_normalised_space() -> None:
+    distributions = {
+        "x": optuna.distributions.FloatDistribution(1.0, 100.0, log=True),
+        "c": optuna.distributions.CategoricalDistribution(["a", "b"]),
+        "fixed": optuna.distributions.IntDistribution(3, 3),
+    }
+
+    def trial(x: float, c: str) -> optuna.trial.FrozenTrial:
+        params = {"x": x, "c": c, "fixed": 3}
+        return optuna.trial.create_trial(params=params, distributions=distributions, value=0.0)
+
+    anchors = {7: trial(10.0, "a")}
+    # x moves half its log range, c changes: sqrt((0.5**2 + 1**2) / 2); "fixed" is no parameter.
+    expected = np.sqrt((0.25 + 1.0) / 2)
+    assert terminator._move_length(trial(100.0, "b"), 7, anchors) == pytest.approx(expected)
+    assert terminator._move_length(trial(10.0, "a"), 7, anchors) == 0.0
+    assert terminator._move_length(trial(10.0, "a"), -1, anchors) == 1.0  # A restart.
 
 
 def test_a_larger_tolerance_stops_no_later() -> None:
