@@ -157,9 +157,7 @@ class ConvergenceCallback:
         if _convergence.results_since_improvement(values, self._tol) < self._patience:
             return False
         best = trials[int(np.argmin(values))]
-        space = SearchSpace(
-            {name: dist for name, dist in best.distributions.items() if not dist.single()}
-        )
+        space = _trial_space(best)
         steps = _agent_move_sizes(trials, self._patience)
         step_size = _convergence.median_step_size(steps, self._patience)
         if steps.size < self._patience or step_size > self._max_step_size:
@@ -226,9 +224,7 @@ def _move_length(
     the normalised space (a categorical parameter counts 1 where it changed); 1 for a restart,
     and when that trial is not among the results or lies outside this trial's space."""
     anchor = by_number.get(anchor_number)
-    space = SearchSpace(
-        {name: dist for name, dist in trial.distributions.items() if not dist.single()}
-    )
+    space = _trial_space(trial)
     if anchor is None or not space.distributions:
         return 1.0
     start = space.encode_if_contained(anchor.params)
@@ -239,6 +235,13 @@ def _move_length(
         [end.numeric - start.numeric, (end.categorical != start.categorical).astype(float)]
     )
     return float(np.sqrt(np.mean(changes**2)))
+
+
+def _trial_space(trial: FrozenTrial) -> SearchSpace:
+    """The space of ``trial``'s parameters that can take more than one value."""
+    return SearchSpace(
+        {name: dist for name, dist in trial.distributions.items() if not dist.single()}
+    )
 
 
 def _signed_values(trials: list[FrozenTrial], sign: float) -> np.ndarray:

@@ -105,4 +105,4 @@ def test_the_tracker_turns_the_state_to_model_behind_and_back() -> None:
     for undo in reversed(undos):
         undo()
     assert tracker.progress.model_ahead
-    assert len(tracker.lead._model) == len(tracker.lead._other) == 0
+    assert tracker.lead._good == ([], [])

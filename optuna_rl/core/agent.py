@@ -201,8 +201,9 @@ class Agent:
     def outcome_counts(self, action: int) -> tuple[int, int]:
         """Successes and failures among ``action``'s latest :data:`OUTCOME_WINDOW` outcomes
         within the latest :data:`OUTCOME_HORIZON` updates: what its Thompson draw uses."""
-        oldest = self.n_outcomes - OUTCOME_HORIZON
-        latest = [ok for at, ok in self.outcomes[action][-OUTCOME_WINDOW:] if at >= oldest]
+        latest = latest_outcomes(
+            self.outcomes[action], self.n_outcomes, OUTCOME_WINDOW, OUTCOME_HORIZON
+        )
         successes = sum(latest)
         return successes, len(latest) - successes
 
@@ -264,6 +265,15 @@ class Agent:
         ]
         agent.n_outcomes = int(data["n_outcomes"])
         return agent
+
+
+def latest_outcomes(
+    outcomes: list[tuple[int, bool]], now: int, window: int, horizon: int
+) -> list[bool]:
+    """Of ``(number, success)`` pairs, oldest first, the successes of the latest ``window`` that
+    are fewer than ``horizon`` numbers older than ``now`` (the next number to be given)."""
+    oldest = now - horizon
+    return [ok for at, ok in outcomes[-window:] if at >= oldest]
 
 
 def _nothing() -> None:

@@ -10,6 +10,7 @@ this flips as the model's fit to the objective improves or breaks down.
 from __future__ import annotations
 
 from optuna_rl.core.agent import Undo
+from optuna_rl.core.agent import latest_outcomes
 
 
 GOOD_QUANTILE = 0.25
@@ -31,9 +32,9 @@ class ModelLead:
     """The agent's recent results, split into the model-guided move's and the other moves'."""
 
     def __init__(self) -> None:
-        self._model: list[tuple[int, bool]] = []
-        """``(result number, good)`` of the model-guided move's results; numbers from 0."""
-        self._other: list[bool] = []
+        self._good: tuple[list[tuple[int, bool]], list[tuple[int, bool]]] = ([], [])
+        """``(result number, good)`` of the model-guided move's results and of the other
+        moves'; numbers count the agent's results from 0."""
         self._n = 0
 
     @property
@@ -41,20 +42,16 @@ class ModelLead:
         """Whether the model-guided move's latest :data:`WINDOW` results within the latest
         :data:`HORIZON` were good at least as often as the other moves' latest ones (True
         until each has :data:`MIN_RESULTS`)."""
-        oldest = self._n - HORIZON
-        model = [good for at, good in self._model[-WINDOW:] if at >= oldest]
-        other = self._other[-WINDOW:]
+        model = latest_outcomes(self._good[0], self._n, WINDOW, HORIZON)
+        other = [good for _, good in self._good[1][-WINDOW:]]
         if len(model) < MIN_RESULTS or len(other) < MIN_RESULTS:
             return True
         return _rate(model) >= _rate(other)
 
     def record(self, by_model: bool, good: bool) -> Undo:
         """Add one result of the agent's; returns a function that takes it back."""
-        results: list[tuple[int, bool]] | list[bool] = self._model if by_model else self._other
-        if by_model:
-            self._model.append((self._n, good))
-        else:
-            self._other.append(good)
+        results = self._good[0 if by_model else 1]
+        results.append((self._n, good))
         self._n += 1
 
         def undo() -> None:
