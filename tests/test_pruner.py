@@ -459,6 +459,25 @@ def test_steps_not_aligned_across_trials() -> None:
     assert ": continue (a full run's last step: pruning saves nothing)" in explanation(longer)
 
 
+def test_single_report_at_step_zero_is_never_pruned() -> None:
+    # Each trial reports once, at step 0: that is a full run's last step, so pruning would save
+    # nothing (it used to be read as "no full run known" and pruned about 40% of the trials).
+    def objective(trial: optuna.Trial) -> float:
+        value = trial.suggest_float("x", -5.0, 5.0) ** 2
+        trial.report(value, 0)
+        if trial.should_prune():
+            raise optuna.TrialPruned()
+        return value
+
+    study = optuna.create_study(
+        sampler=optuna.samplers.RandomSampler(seed=0), pruner=RLPruner()
+    )
+    study.optimize(objective, n_trials=40)
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)
+    last = study.trials[-1].user_attrs[USER_PRUNER]
+    assert ": continue (a full run's last step: pruning saves nothing)" in last
+
+
 # ---------------------------------------------------------------------------------------------
 # NaN and infinity
 # ---------------------------------------------------------------------------------------------

@@ -124,6 +124,9 @@ class CurveLearner:
         self.finals: SortedMultiset[float] = SortedMultiset()
         self.horizon = 0
         """The last step of the longest completed curve: a full run."""
+        self.n_full_runs = 0
+        """Completed curves with at least one report: while there is none, :attr:`horizon` is
+        unknown (a full run may end at step 0)."""
 
     @property
     def n_completed(self) -> int:
@@ -140,6 +143,9 @@ class CurveLearner:
                 undo += self._learn(curve, winner)
             self.finals.insert(final)
             undo.append(lambda: self.finals.remove(final))
+            if len(curve):
+                self.n_full_runs += 1
+                undo.append(self._forget_full_run)
             if len(curve) and curve.last_step > self.horizon:
                 old_horizon = self.horizon
                 self.horizon = curve.last_step
@@ -151,6 +157,9 @@ class CurveLearner:
                 step()
 
         return undo_all
+
+    def _forget_full_run(self) -> None:
+        self.n_full_runs -= 1
 
     def state(self, curve: Curve, horizon: int | None = None) -> tuple[int, bool] | None:
         """The state of a running curve at its last report against the folded curves, and

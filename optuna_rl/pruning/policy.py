@@ -37,7 +37,7 @@ def decide(learner: CurveLearner, curve: Curve) -> Verdict | None:
     """
     if curve.is_nan[-1]:
         return Verdict(True, "prune (the value is NaN)")
-    if 0 < learner.horizon <= curve.last_step:
+    if learner.n_full_runs and learner.horizon <= curve.last_step:
         # Pruning would save nothing and lose the trial's final value.
         return Verdict(False, "continue (a full run's last step: pruning saves nothing)")
     found = learner.state(curve)
