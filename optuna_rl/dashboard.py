@@ -37,12 +37,12 @@ import importlib
 from typing import TYPE_CHECKING
 
 import numpy as np
-import optuna
 from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState
 
 from optuna_rl import _attrs
 from optuna_rl import _compat
+from optuna_rl._logging import get_logger
 from optuna_rl._trials import recorded_decision
 from optuna_rl._validation import check_int
 from optuna_rl.sampler import RLSampler
@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from optuna_rl.core.agent import Agent
 
 
-_logger = optuna.logging.get_logger(__name__)
+_logger = get_logger(__name__)
 
 NOTE_INTERVAL = 10
 """By default :class:`PolicyNoteCallback` refreshes the note after the trials whose number is a

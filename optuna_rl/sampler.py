@@ -8,7 +8,6 @@ from typing import Any
 import zlib
 
 import numpy as np
-import optuna
 from optuna.samplers import BaseSampler
 from optuna.samplers import RandomSampler
 from optuna.trial import TrialState
@@ -16,6 +15,7 @@ from optuna.trial import TrialState
 from optuna_rl import _attrs
 from optuna_rl import _compat
 from optuna_rl import _trials
+from optuna_rl._logging import get_logger
 from optuna_rl._sampler_study import SamplerStudy
 from optuna_rl._search_space import SearchSpace
 from optuna_rl._validation import check_bool
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from optuna_rl.sampling.space import NormalisedSpace
 
 
-_logger = optuna.logging.get_logger(__name__)
+_logger = get_logger(__name__)
 
 
 class RLSampler(BaseSampler):

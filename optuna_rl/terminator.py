@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import optuna
 from optuna.trial import TrialState
 
 from optuna_rl import _compat
 from optuna_rl import _convergence
+from optuna_rl._logging import get_logger
 from optuna_rl._search_space import SearchSpace
 from optuna_rl._trials import direction_sign
 from optuna_rl._trials import recorded_decision
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
 
-_logger = optuna.logging.get_logger(__name__)
+_logger = get_logger(__name__)
 
 MAX_MODEL_POINTS = 150
 """The model check fits the completed trials nearest to the best one, at most this many, so

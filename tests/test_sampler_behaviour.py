@@ -380,6 +380,33 @@ def test_independent_sampling_warning_after_startup_only(
     assert "RLSampler" in warning.getMessage()
 
 
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_the_warning_follows_optunas_verbosity() -> None:
+    # optuna-rl logs under Optuna's logger, so Optuna's verbosity silences its warning as it
+    # silences Optuna's own samplers' (it used to print whatever the verbosity).
+    records = _Records()
+    logging.getLogger("optuna").addHandler(records)
+    verbosity = optuna.logging.get_verbosity()
+    try:
+        for level, expected in ((optuna.logging.ERROR, False), (optuna.logging.WARNING, True)):
+            records.messages.clear()
+            optuna.logging.set_verbosity(level)
+            study = optuna.create_study(sampler=RLSampler(seed=4, n_startup_trials=5))
+            study.optimize(_even_only_objective, n_trials=8)
+            assert any(WARNING_TEXT in m for m in records.messages) == expected, level
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+        logging.getLogger("optuna").removeHandler(records)
+
+
 def test_no_independent_sampling_warning_for_new_parameters(
     optuna_caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -84,6 +84,26 @@ def test_the_callback_stops_a_converged_study_where_the_rule_says() -> None:
     assert verdicts.index(True) == n_trials - 1
 
 
+def test_the_stop_is_logged_at_optunas_info_level(caplog: pytest.LogCaptureFixture) -> None:
+    # The message goes through Optuna's logger (it used to go to a logger outside Optuna's
+    # hierarchy, where Optuna's default INFO verbosity did not reach it).
+    optuna.logging.enable_propagation()
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.INFO)
+    try:
+        study = optuna.create_study(sampler=RLSampler(seed=0))
+        study.optimize(bowl, n_trials=300, callbacks=[ConvergenceCallback()])
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+        optuna.logging.disable_propagation()
+    # A record may reach caplog twice (pytest also captures Optuna's logger): distinct ones.
+    stops = list(
+        {id(r): r for r in caplog.records if r.getMessage().startswith("Stopping")}.values()
+    )
+    assert len(stops) == 1 and stops[0].name.startswith("optuna.")
+    assert f"after trial {len(study.trials) - 1}:" in stops[0].getMessage()
+
+
 def quadratic(trial: optuna.Trial) -> float:
     x = trial.suggest_float("x", -10, 10)
     y = trial.suggest_int("y", -5, 5)
