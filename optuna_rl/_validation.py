@@ -35,8 +35,8 @@ def check_float(
         raise TypeError(f"`{name}` must be a float, got {value!r} of type {type(value).__name__}.")
     try:
         value = float(value)
-    except OverflowError:
-        value = math.copysign(math.inf, value)
+    except OverflowError:  # An int too large for a float: beyond any bound.
+        value = math.inf if value > 0 else -math.inf
     below = value <= low if low_open else value < low
     above = value >= high if high_open else value > high
     if math.isnan(value) or below or above:
@@ -66,12 +66,17 @@ def check_seed(value: Any) -> int | None:
 
 def check_q_table(table: Any, shape: tuple[int, int]) -> np.ndarray:
     """``initial_q_table`` as a float array of ``shape`` with finite values (not ``None``)."""
+    error = TypeError(
+        f"`initial_q_table` must be None or an array of real numbers of shape {shape}, "
+        f"got {table!r}."
+    )
     try:
-        q = np.array(table, dtype=np.float64)
+        q = np.asarray(table)
+        if q.dtype.kind not in "iuf":  # Not bools, complex numbers, strings or objects.
+            raise error
+        q = q.astype(np.float64)
     except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"`initial_q_table` must be None or an array of shape {shape}, got {table!r}."
-        ) from exc
+        raise error from exc
     if q.shape != shape or not np.all(np.isfinite(q)):
         raise ValueError(
             f"`initial_q_table` must have shape {shape} and finite values, got shape {q.shape}."

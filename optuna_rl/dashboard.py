@@ -46,6 +46,8 @@ from optuna_rl._logging import get_logger
 from optuna_rl._trials import recorded_decision
 from optuna_rl._validation import check_int
 from optuna_rl.sampler import RLSampler
+from optuna_rl.sampler import check_rebuilder
+from optuna_rl.sampler import rebuilder
 from optuna_rl.sampling.moves import ACTIONS
 from optuna_rl.sampling.moves import available_actions
 from optuna_rl.sampling.state import describe_state
@@ -111,7 +113,7 @@ class PolicyNoteCallback:
 
     def __init__(self, interval: int = NOTE_INTERVAL, sampler: RLSampler | None = None) -> None:
         self._interval = check_int("interval", interval, minimum=1)
-        self._sampler = sampler
+        self._sampler = check_rebuilder(sampler)
 
     def __call__(self, study: Study, trial: FrozenTrial) -> None:
         if not note_due(trial, self._interval):
@@ -139,7 +141,7 @@ def write_policy_note(study: Study, sampler: RLSampler | None = None) -> bool:
     note_module = _optional_note_module()
     if note_module is None:
         return False
-    agent = _resolve_sampler(study, sampler).agent_for(study)
+    agent = rebuilder(study, sampler).agent_for(study)
     if agent.n_updates == 0:
         return False
     old = note_module.get_note(study)
@@ -166,11 +168,11 @@ def policy_markdown(agent: Agent, available: np.ndarray | None = None) -> str:
         "",
         "### optuna-rl: learned policy",
         "",
-        f"The Q-learning agent after {agent.n_updates} of its moves in this study (refreshed "
-        f"every {NOTE_INTERVAL} trials). Q is the expected reward of a move, from -1 to 1, paid "
-        "by the rank of its result; Q starts from the sampler's initial table (by default one "
-        "learned offline) and each result here updates it. Outside exploration, the agent takes "
-        "the greedy move: the available move of highest Q.",
+        f"The Q-learning agent after {agent.n_updates} of its moves in this study. Q is the "
+        "expected reward of a move, from -1 to 1, paid by the rank of its result; Q starts "
+        "from the sampler's initial table (by default one learned offline) and each result "
+        "here updates it. Outside exploration, the agent takes the greedy move: the available "
+        "move of highest Q.",
         "",
         "| state | visits | greedy move | Q | its visits |",
         "|---|---:|---|---:|---:|",
@@ -219,11 +221,3 @@ def _optional_note_module() -> ModuleType | None:
         return importlib.import_module("optuna_dashboard")
     except ImportError:
         return None
-
-
-def _resolve_sampler(study: Study, sampler: RLSampler | None) -> RLSampler:
-    if sampler is not None:
-        return sampler
-    if isinstance(study.sampler, RLSampler):
-        return study.sampler
-    return RLSampler()

@@ -216,10 +216,10 @@ class RLPruner(BasePruner):
 def _prior(table: Any, weight: float) -> PriorTable:
     """The prior a study's learner starts from: ``table`` (the shipped one if ``None``) with its
     pseudo-counts times ``weight``; nothing at all if ``weight`` is 0."""
+    shape = (N_STATES, 2)
+    q = None if table is None else check_q_table(table, shape)
     if weight == 0.0:
         return PriorTable.nothing()
-    if table is None:
+    if q is None:
         return load_prior().scaled(weight)
-    shape = (N_STATES, 2)
-    q = check_q_table(table, shape)
     return check_prior(q, np.full(shape, _TABLE_WEIGHT)).scaled(weight)

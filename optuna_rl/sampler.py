@@ -10,6 +10,7 @@ import zlib
 import numpy as np
 from optuna.samplers import BaseSampler
 from optuna.samplers import RandomSampler
+from optuna.study import Study
 from optuna.trial import TrialState
 
 from optuna_rl import _attrs
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from optuna.distributions import BaseDistribution
-    from optuna.study import Study
     from optuna.trial import FrozenTrial
 
     from optuna_rl.sampling.results import Decision
@@ -428,3 +428,28 @@ def _name_seed(study_name: str) -> int:
     """A seed every process derives alike from the study's name (``hash`` is salted per
     process)."""
     return zlib.crc32(study_name.encode())
+
+
+def check_rebuilder(sampler: Any) -> RLSampler | None:
+    """``sampler`` as the argument that rebuilds a study's agent: None or an RLSampler."""
+    if sampler is not None and not isinstance(sampler, RLSampler):
+        raise TypeError(
+            f"`sampler` must be None or an RLSampler, got {sampler!r} of type "
+            f"{type(sampler).__name__}."
+        )
+    return sampler
+
+
+def rebuilder(study: Any, sampler: RLSampler | None) -> RLSampler:
+    """The RLSampler whose settings rebuild ``study``'s agent: ``sampler`` if given, else the
+    study's own sampler if it is an RLSampler, else ``RLSampler()``."""
+    if not isinstance(study, Study):
+        raise TypeError(
+            f"`study` must be an optuna.Study, got {study!r} of type {type(study).__name__}."
+        )
+    chosen = check_rebuilder(sampler)
+    if chosen is not None:
+        return chosen
+    if isinstance(study.sampler, RLSampler):
+        return study.sampler
+    return RLSampler()

@@ -11,15 +11,12 @@ warm-starts CMA-ES.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
+from optuna.study import Study
 
 from optuna_rl.sampler import RLSampler
-
-
-if TYPE_CHECKING:
-    from optuna.study import Study
+from optuna_rl.sampler import rebuilder
 
 
 def learned_q_table(
@@ -71,10 +68,18 @@ def learned_q_table(
     Raises:
         ValueError: If ``studies`` is empty or the studies' agents have different shapes.
     """
-    sources = [studies] if not isinstance(studies, Sequence) else list(studies)
+    if isinstance(studies, Study):
+        sources = [studies]
+    elif isinstance(studies, Sequence) and not isinstance(studies, str):
+        sources = list(studies)
+    else:
+        raise TypeError(
+            "`studies` must be an optuna.Study or a sequence of them, got "
+            f"{studies!r} of type {type(studies).__name__}."
+        )
     if not sources:
         raise ValueError("`studies` must hold at least one study, got none.")
-    agents = [_rebuilder(study, sampler).agent_for(study) for study in sources]
+    agents = [rebuilder(study, sampler).agent_for(study) for study in sources]
     shapes = {agent.q.shape for agent in agents}
     if len(shapes) != 1:
         raise ValueError(f"The studies' agents have different Q-table shapes: {sorted(shapes)}.")
@@ -84,11 +89,3 @@ def learned_q_table(
     weighted = np.sum([agent.visits * agent.q for agent in agents], axis=0)
     initial = agents[0].initial_q
     return np.where(visits > 0, weighted / np.maximum(visits, 1), initial)
-
-
-def _rebuilder(study: Study, sampler: RLSampler | None) -> RLSampler:
-    if sampler is not None:
-        return sampler
-    if isinstance(study.sampler, RLSampler):
-        return study.sampler
-    return RLSampler()

@@ -18,6 +18,7 @@ from optuna.trial import TrialState
 from optuna_rl import _attrs
 from optuna_rl._trials import recorded_decision
 from optuna_rl.sampler import RLSampler
+from optuna_rl.sampler import rebuilder
 from optuna_rl.sampling.moves import ACTIONS
 from optuna_rl.sampling.results import Decision
 from optuna_rl.sampling.state import N_STATES
@@ -68,9 +69,7 @@ def plot_q_table(study: Study, *, sampler: RLSampler | None = None) -> go.Figure
         A figure with one heatmap trace.
     """
     go = _import_plotly()
-    if sampler is None:
-        sampler = study.sampler if isinstance(study.sampler, RLSampler) else RLSampler()
-    agent = sampler.agent_for(study)
+    agent = rebuilder(study, sampler).agent_for(study)
     text = [
         [f"{q:.2f}" + (f" · {n}" if n else "") for q, n in zip(q_row, n_row, strict=True)]
         for q_row, n_row in zip(agent.q, agent.visits, strict=True)

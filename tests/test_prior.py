@@ -76,6 +76,8 @@ def test_initial_q_table_is_the_starting_point_and_rebuilds_the_same() -> None:
         (np.zeros((2, 2)), ValueError),
         (np.full((N_STATES, len(ACTIONS)), np.inf), ValueError),
         ("zeros", TypeError),
+        (np.zeros((N_STATES, len(ACTIONS)), dtype=complex), TypeError),
+        (np.zeros((N_STATES, len(ACTIONS)), dtype=bool), TypeError),
     ],
 )
 def test_bad_initial_q_table_is_refused(table: object, error: type[Exception]) -> None:

@@ -202,6 +202,26 @@ def test_constructor_rejects_bad_argument(name: str, value: Any, error: type[Exc
         RLPruner(**{name: value})
 
 
+@pytest.mark.parametrize("table", ["abc", np.zeros((5, 5)), np.zeros((N_STATES, 2), complex)])
+def test_a_bad_table_is_refused_even_without_prior_weight(table: Any) -> None:
+    with pytest.raises((TypeError, ValueError), match="initial_q_table"):
+        RLPruner(initial_q_table=table, prior_weight=0.0)
+
+
+def test_a_huge_prior_weight_is_a_prior_no_study_moves() -> None:
+    # Pseudo-counts are capped (they used to overflow int64 to negative counts at 1e18 and
+    # change the decisions): any weight from 1e17 up prunes the same trials.
+    def pruned(weight: float) -> list[int]:
+        study = optuna.create_study(
+            sampler=optuna.samplers.RandomSampler(seed=0), pruner=RLPruner(prior_weight=weight)
+        )
+        study.optimize(reporting_objective, n_trials=30)
+        return [t.number for t in study.trials if t.state == TrialState.PRUNED]
+
+    frozen = pruned(1e17)
+    assert frozen and pruned(1e18) == frozen and pruned(1e300) == frozen
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -469,9 +489,7 @@ def test_single_report_at_step_zero_is_never_pruned() -> None:
             raise optuna.TrialPruned()
         return value
 
-    study = optuna.create_study(
-        sampler=optuna.samplers.RandomSampler(seed=0), pruner=RLPruner()
-    )
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0), pruner=RLPruner())
     study.optimize(objective, n_trials=40)
     assert all(t.state == TrialState.COMPLETE for t in study.trials)
     last = study.trials[-1].user_attrs[USER_PRUNER]

@@ -770,6 +770,7 @@ _BAD_ARGUMENTS: list[tuple[str, Any, type[Exception]]] = [
     ("learning_rate", True, TypeError),
     ("learning_rate", "0.1", TypeError),
     ("learning_rate", None, TypeError),
+    ("learning_rate", 10**400, ValueError),  # An int too large for a float.
     ("discount", 1.0, ValueError),
     ("discount", -0.1, ValueError),
     ("discount", float("nan"), ValueError),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,8 +12,10 @@ import optuna
 import pytest
 
 from optuna_rl import RLSampler
+from optuna_rl import dashboard
 from optuna_rl.sampling.prior import load_prior
 from optuna_rl.transfer import learned_q_table
+from optuna_rl.visualization import plot_q_table
 
 
 @pytest.fixture(autouse=True)
@@ -86,3 +89,29 @@ def test_the_rebuilding_settings_are_the_given_samplers() -> None:
 def test_no_study_is_an_error() -> None:
     with pytest.raises(ValueError, match="at least one study"):
         learned_q_table([])
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda study: learned_q_table("my-study"), "studies"),  # type: ignore[arg-type]
+        (lambda study: learned_q_table([study, "other"]), "study"),  # type: ignore[list-item]
+        (
+            lambda study: learned_q_table(study, sampler=optuna.samplers.TPESampler()),  # type: ignore[arg-type]
+            "sampler",
+        ),
+        (lambda study: dashboard.write_policy_note(study, sampler=3), "sampler"),  # type: ignore[arg-type]
+        (lambda study: dashboard.PolicyNoteCallback(sampler="rl"), "sampler"),  # type: ignore[arg-type]
+        (lambda study: plot_q_table(study, sampler="rl"), "sampler"),  # type: ignore[arg-type]
+        (lambda study: plot_q_table("my-study"), "study"),  # type: ignore[arg-type]
+    ],
+)
+def test_a_wrong_study_or_sampler_is_a_type_error_naming_it(
+    call: Callable[[optuna.Study], object], name: str
+) -> None:
+    # Checked where the argument is given (a callback refuses it when it is made, not every
+    # tenth trial), with the argument's name, as Optuna's own functions do.
+    study = optuna.create_study(sampler=RLSampler(seed=0))
+    study.optimize(lambda trial: trial.suggest_float("x", -1.0, 1.0) ** 2, n_trials=12)
+    with pytest.raises(TypeError, match=f"`{name}` must be"):
+        call(study)

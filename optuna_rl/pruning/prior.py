@@ -27,6 +27,10 @@ from optuna_rl.pruning.state import STATE_SPACE
 
 PRIOR_FORMAT_VERSION = 1
 PRIOR_FILE = "pruner_prior.json"
+MAX_PSEUDO_COUNT = 2**53
+"""A prior value never weighs more than this many samples: a larger weight is a prior that no
+study can move anyway, and counts stay exact integers (and within int64) however large
+``prior_weight`` is."""
 
 
 class PriorTable(NamedTuple):
@@ -44,8 +48,10 @@ class PriorTable(NamedTuple):
         return cls(np.zeros((N_STATES, 2)), np.zeros((N_STATES, 2), dtype=np.int64))
 
     def scaled(self, factor: float) -> PriorTable:
-        """The same values, each weighing ``factor`` times as much (rounded)."""
-        return PriorTable(self.q, np.rint(self.weight * factor).astype(np.int64))
+        """The same values, each weighing ``factor`` times as much (rounded, and at most
+        :data:`MAX_PSEUDO_COUNT`)."""
+        counts = np.minimum(np.rint(self.weight * factor), MAX_PSEUDO_COUNT)
+        return PriorTable(self.q, counts.astype(np.int64))
 
 
 def prior_document(prior: PriorTable, produced_by: str, **facts: Any) -> dict[str, Any]:
