@@ -62,6 +62,8 @@ if TYPE_CHECKING:
     from optuna_rl.core.agent import Agent
 
 
+__all__ = ["PolicyNoteCallback", "write_policy_note"]
+
 _logger = get_logger(__name__)
 
 NOTE_INTERVAL = 10
@@ -108,7 +110,7 @@ class PolicyNoteCallback:
 
     Raises:
         ValueError: If ``interval`` is below 1.
-        TypeError: If ``interval`` is not an int.
+        TypeError: If ``interval`` is not an int or ``sampler`` not an RLSampler.
     """
 
     def __init__(self, interval: int = NOTE_INTERVAL, sampler: RLSampler | None = None) -> None:
@@ -137,11 +139,15 @@ def write_policy_note(study: Study, sampler: RLSampler | None = None) -> bool:
 
     Returns:
         Whether the note was written (``False`` if unchanged or nothing to write).
+
+    Raises:
+        TypeError: If ``study`` is not a study or ``sampler`` not an RLSampler.
     """
+    chosen = rebuilder(study, sampler)
     note_module = _optional_note_module()
     if note_module is None:
         return False
-    agent = rebuilder(study, sampler).agent_for(study)
+    agent = chosen.agent_for(study)
     if agent.n_updates == 0:
         return False
     old = note_module.get_note(study)

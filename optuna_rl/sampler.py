@@ -430,6 +430,15 @@ def _name_seed(study_name: str) -> int:
     return zlib.crc32(study_name.encode())
 
 
+def check_study(study: Any) -> Study:
+    """``study`` as the argument of a function that reads a study: an ``optuna.Study``."""
+    if not isinstance(study, Study):
+        raise TypeError(
+            f"`study` must be an optuna.Study, got {study!r} of type {type(study).__name__}."
+        )
+    return study
+
+
 def check_rebuilder(sampler: Any) -> RLSampler | None:
     """``sampler`` as the argument that rebuilds a study's agent: None or an RLSampler."""
     if sampler is not None and not isinstance(sampler, RLSampler):
@@ -443,10 +452,7 @@ def check_rebuilder(sampler: Any) -> RLSampler | None:
 def rebuilder(study: Any, sampler: RLSampler | None) -> RLSampler:
     """The RLSampler whose settings rebuild ``study``'s agent: ``sampler`` if given, else the
     study's own sampler if it is an RLSampler, else ``RLSampler()``."""
-    if not isinstance(study, Study):
-        raise TypeError(
-            f"`study` must be an optuna.Study, got {study!r} of type {type(study).__name__}."
-        )
+    check_study(study)
     chosen = check_rebuilder(sampler)
     if chosen is not None:
         return chosen

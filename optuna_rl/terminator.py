@@ -140,6 +140,11 @@ class ConvergenceCallback:
         Args:
             study: The study to judge, single-objective.
 
+        Returns:
+            Whether it has converged: no improvement beyond ``tol`` in ``patience`` results,
+            while the agent's moves are small (and, with ``use_model``, the model expects
+            little more).
+
         Raises:
             ValueError: If the study has several objectives.
         """

@@ -67,6 +67,8 @@ def learned_q_table(
 
     Raises:
         ValueError: If ``studies`` is empty or the studies' agents have different shapes.
+        TypeError: If ``studies`` is not a study or a sequence of them, or ``sampler`` not an
+            RLSampler.
     """
     if isinstance(studies, Study):
         sources = [studies]

@@ -18,6 +18,7 @@ from optuna.trial import TrialState
 from optuna_rl import _attrs
 from optuna_rl._trials import recorded_decision
 from optuna_rl.sampler import RLSampler
+from optuna_rl.sampler import check_study
 from optuna_rl.sampler import rebuilder
 from optuna_rl.sampling.moves import ACTIONS
 from optuna_rl.sampling.results import Decision
@@ -67,6 +68,10 @@ def plot_q_table(study: Study, *, sampler: RLSampler | None = None) -> go.Figure
 
     Returns:
         A figure with one heatmap trace.
+
+    Raises:
+        TypeError: If ``study`` is not a study or ``sampler`` not an RLSampler.
+        ImportError: If plotly is not installed.
     """
     go = _import_plotly()
     agent = rebuilder(study, sampler).agent_for(study)
@@ -122,6 +127,10 @@ def plot_action_use(study: Study) -> go.Figure:
 
     Returns:
         A figure with one line per move taken.
+
+    Raises:
+        TypeError: If ``study`` is not a study.
+        ImportError: If plotly is not installed.
     """
     go = _import_plotly()
     counts: Counter[str] = Counter()
@@ -182,6 +191,10 @@ def plot_step_size(study: Study) -> go.Figure:
 
     Returns:
         A figure with a logarithmic step-size axis.
+
+    Raises:
+        TypeError: If ``study`` is not a study.
+        ImportError: If plotly is not installed.
     """
     go = _import_plotly()
     groups: dict[str, tuple[list[int], list[float], list[str]]] = {
@@ -270,13 +283,17 @@ def plot_pruning_decisions(study: Study) -> go.Figure:
 
     Returns:
         A figure with a trace for completed trials and one for pruned trials.
+
+    Raises:
+        TypeError: If ``study`` is not a study.
+        ImportError: If plotly is not installed.
     """
     go = _import_plotly()
     groups: dict[TrialState, tuple[list[int], list[int], list[str]]] = {
         TrialState.COMPLETE: ([], [], []),
         TrialState.PRUNED: ([], [], []),
     }
-    for trial in study.get_trials(deepcopy=False, states=tuple(groups)):
+    for trial in check_study(study).get_trials(deepcopy=False, states=tuple(groups)):
         if trial.last_step is None:
             continue
         numbers, steps, texts = groups[trial.state]
@@ -329,7 +346,7 @@ def _decisions(study: Study) -> list[tuple[FrozenTrial, Decision]]:
     skipped (the sampler warns about them when it replays the study)."""
     return [
         (trial, decision)
-        for trial in study.get_trials(deepcopy=False)
+        for trial in check_study(study).get_trials(deepcopy=False)
         if (decision := recorded_decision(trial)) is not None
     ]
 

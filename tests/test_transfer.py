@@ -13,6 +13,7 @@ import pytest
 
 from optuna_rl import RLSampler
 from optuna_rl import dashboard
+from optuna_rl import visualization
 from optuna_rl.sampling.prior import load_prior
 from optuna_rl.transfer import learned_q_table
 from optuna_rl.visualization import plot_q_table
@@ -104,6 +105,9 @@ def test_no_study_is_an_error() -> None:
         (lambda study: dashboard.PolicyNoteCallback(sampler="rl"), "sampler"),  # type: ignore[arg-type]
         (lambda study: plot_q_table(study, sampler="rl"), "sampler"),  # type: ignore[arg-type]
         (lambda study: plot_q_table("my-study"), "study"),  # type: ignore[arg-type]
+        (lambda study: visualization.plot_action_use("my-study"), "study"),  # type: ignore[arg-type]
+        (lambda study: visualization.plot_step_size("my-study"), "study"),  # type: ignore[arg-type]
+        (lambda study: visualization.plot_pruning_decisions("s"), "study"),  # type: ignore[arg-type]
     ],
 )
 def test_a_wrong_study_or_sampler_is_a_type_error_naming_it(
