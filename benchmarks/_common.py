@@ -24,6 +24,8 @@ import sys
 from typing import Any
 import warnings
 
+from _cli import positive_int
+from _cli import seed_int
 import numpy as np
 import optuna
 from optuna.samplers import BaseSampler
@@ -530,7 +532,10 @@ def add_common_arguments(
     """
     parser.add_argument("--quick", action="store_true", help="a small run (< 3 minutes)")
     parser.add_argument(
-        "--jobs", type=int, default=default_jobs, help="worker processes (default %(default)s)"
+        "--jobs",
+        type=positive_int,
+        default=default_jobs,
+        help="worker processes (default %(default)s)",
     )
     parser.add_argument(
         "--samplers",
@@ -541,7 +546,7 @@ def add_common_arguments(
         help=f"samplers to run (default: {' '.join(default_samplers)})",
     )
     parser.add_argument(
-        "--seeds", nargs="+", type=int, default=list(default_seeds), help="sampler seeds"
+        "--seeds", nargs="+", type=seed_int, default=list(default_seeds), help="sampler seeds"
     )
     parser.add_argument(
         "--report-only",

@@ -45,6 +45,7 @@ from pathlib import Path
 import time
 from typing import Any
 
+from _cli import positive_int
 from _common import BASELINE
 from _common import ResultStore
 from _common import add_common_arguments
@@ -336,9 +337,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_common_arguments(parser, default_seeds=[0])
     parser.add_argument("--functions", nargs="+", type=int, default=list(range(1, 25)))
-    parser.add_argument("--dims", nargs="+", type=int, default=[2, 5])
-    parser.add_argument("--instances", nargs="+", type=int, default=[1, 2])
-    parser.add_argument("--trials", type=int, default=100, help="trials per run (at least)")
+    parser.add_argument("--dims", nargs="+", type=positive_int, default=[2, 5])
+    parser.add_argument("--instances", nargs="+", type=positive_int, default=[1, 2])
+    parser.add_argument(
+        "--trials", type=positive_int, default=100, help="trials per run (at least)"
+    )
     parser.add_argument(
         "--no-dim-budget",
         dest="dim_budget",

@@ -80,6 +80,7 @@ import time
 from typing import Any
 from typing import NamedTuple
 
+from _cli import positive_int
 from _common import BASELINE
 from _common import ResultStore
 from _common import SuiteRun as Run
@@ -541,8 +542,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=list(DEFAULT_FUNCTIONS),
         help=f"bbob-constrained function indices, 1..{N_FUNCTIONS}",
     )
-    parser.add_argument("--dims", nargs="+", type=int, default=[2, 5, 10], help="COCO")
-    parser.add_argument("--instances", nargs="+", type=int, default=[1], help="COCO")
+    parser.add_argument("--dims", nargs="+", type=positive_int, default=[2, 5, 10], help="COCO")
+    parser.add_argument("--instances", nargs="+", type=positive_int, default=[1], help="COCO")
     parser.add_argument(
         "--problems",
         nargs="+",
@@ -551,7 +552,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="NAME",
         help=f"engineering problems (default: {' '.join(ENGINEERING)})",
     )
-    parser.add_argument("--trials", type=int, default=100, help="trials per run")
+    parser.add_argument("--trials", type=positive_int, default=100, help="trials per run")
     args = parser.parse_args(argv)
     if args.quick:
         # The quick grid replaces the defaults; options given explicitly still win.

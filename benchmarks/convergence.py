@@ -50,6 +50,8 @@ import sys
 from typing import Any
 import warnings
 
+from _cli import positive_int
+from _cli import seed_int
 from _machine import machine
 import hpo
 import numpy as np
@@ -264,11 +266,11 @@ def write_report(rows: list[dict[str, Any]], out: Path, n_trials: int, started: 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", nargs="+", choices=TABULAR_TASKS, default=list(TABULAR_TASKS))
-    parser.add_argument("--seeds", nargs="+", type=int, default=list(range(10)))
-    parser.add_argument("--trials", type=int, default=100)
+    parser.add_argument("--seeds", nargs="+", type=seed_int, default=list(range(10)))
+    parser.add_argument("--trials", type=positive_int, default=100)
     parser.add_argument("--tpe", action="store_true", help="also TPESampler with the Terminator")
     parser.add_argument("--emmr", action="store_true", help="also the EMMR Terminator (slow)")
-    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--jobs", type=positive_int, default=1)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

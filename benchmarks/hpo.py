@@ -48,6 +48,7 @@ import time
 from typing import TYPE_CHECKING
 from typing import Any
 
+from _cli import positive_int
 from _common import BASELINE
 from _common import ResultStore
 from _common import add_common_arguments
@@ -398,7 +399,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_common_arguments(parser, default_seeds=list(range(10)))
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS, metavar="TASK")
-    parser.add_argument("--trials", type=int, default=100, help="trials per run")
+    parser.add_argument("--trials", type=positive_int, default=100, help="trials per run")
     args = parser.parse_args(argv)
     if args.quick:
         # The quick grid replaces the defaults; options given explicitly still win.

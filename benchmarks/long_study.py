@@ -52,6 +52,7 @@ import tracemalloc
 from typing import Any
 import warnings
 
+from _cli import positive_int
 from _machine import load
 from _machine import machine
 import optuna
@@ -329,10 +330,10 @@ def plot(passes: dict[str, list[dict[str, Any]]], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run with small windows")
-    parser.add_argument("--trials", type=int, default=10_000)
-    parser.add_argument("--window", type=int, default=1_000)
-    parser.add_argument("--sqlite-trials", type=int, default=2_000)
-    parser.add_argument("--pruner-trials", type=int, default=2_000)
+    parser.add_argument("--trials", type=positive_int, default=10_000)
+    parser.add_argument("--window", type=positive_int, default=1_000)
+    parser.add_argument("--sqlite-trials", type=positive_int, default=2_000)
+    parser.add_argument("--pruner-trials", type=positive_int, default=2_000)
     parser.add_argument("--profile", action="store_true", help="profile the growth")
     args = parser.parse_args()
     if args.quick:

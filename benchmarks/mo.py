@@ -68,6 +68,7 @@ import time
 from typing import Any
 from typing import NamedTuple
 
+from _cli import positive_int
 from _common import BASELINE
 from _common import ResultStore
 from _common import SuiteRun as Run
@@ -495,8 +496,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=list(DEFAULT_BIOBJ_FUNCTIONS),
         help="bbob-biobj function indices, 1..55",
     )
-    parser.add_argument("--dims", nargs="+", type=int, default=[2, 5, 10], help="bbob-biobj")
-    parser.add_argument("--instances", nargs="+", type=int, default=[1, 2], help="bbob-biobj")
+    parser.add_argument(
+        "--dims", nargs="+", type=positive_int, default=[2, 5, 10], help="bbob-biobj"
+    )
+    parser.add_argument(
+        "--instances", nargs="+", type=positive_int, default=[1, 2], help="bbob-biobj"
+    )
     parser.add_argument(
         "--problems",
         nargs="+",
@@ -505,7 +510,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="NAME",
         help="formula problems (default: all of ZDT, DTLZ, WFG)",
     )
-    parser.add_argument("--trials", type=int, default=200, help="trials per run")
+    parser.add_argument("--trials", type=positive_int, default=200, help="trials per run")
     args = parser.parse_args(argv)
     if args.quick:
         # The quick grid replaces the defaults; options given explicitly still win.

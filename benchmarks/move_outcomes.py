@@ -30,6 +30,7 @@ import multiprocessing
 from pathlib import Path
 from typing import Any
 
+from _cli import positive_int
 from _common import command_line
 from _common import source_version
 from _common import to_markdown
@@ -220,12 +221,15 @@ def report(frame: pd.DataFrame, n_problems: int, started: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--problems", type=int, default=1200, help="training problems to run")
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--problems", type=positive_int, default=1200, help="training problems to run"
+    )
+    parser.add_argument("--jobs", type=positive_int, default=2)
     parser.add_argument(
         "--out", type=Path, default=Path(__file__).parent / "results" / "move_outcomes.md"
     )
     args = parser.parse_args()
+    args.out.parent.mkdir(parents=True, exist_ok=True)  # Before the run, not after it.
     started = f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M}"
     with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
         frames = pool.map(run, range(args.problems), chunksize=1)

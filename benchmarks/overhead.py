@@ -46,6 +46,7 @@ import tracemalloc
 from typing import TYPE_CHECKING
 from typing import Any
 
+from _cli import positive_int
 from _common import BASELINE
 from _common import ResultStore
 from _common import add_common_arguments
@@ -362,12 +363,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_common_arguments(parser, default_seeds=[0])
     parser.set_defaults(samplers=list(DEFAULT_SAMPLERS))
-    parser.add_argument("--max-trials", type=int, default=max(CHECKPOINTS))
+    parser.add_argument("--max-trials", type=positive_int, default=max(CHECKPOINTS))
     parser.add_argument(
         "--time-budget", type=float, default=300.0, help="sampler seconds per pass"
     )
     parser.add_argument(
-        "--objectives", type=int, default=1, help="objectives of the study (spheres)"
+        "--objectives", type=positive_int, default=1, help="objectives of the study (spheres)"
     )
     args = parser.parse_args(argv)
     if args.quick:

@@ -72,6 +72,7 @@ import sys
 from typing import Any
 import warnings
 
+from _cli import positive_int
 import numpy as np
 import optuna
 from optuna.pruners import BasePruner
@@ -600,13 +601,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--make-curves", action="store_true", help="retrain the curve pools")
     parser.add_argument("--curves-only", action="store_true", help="stop after --make-curves")
-    parser.add_argument("--pool-size", type=int, default=None, help="configs per pool to train")
+    parser.add_argument(
+        "--pool-size", type=positive_int, default=None, help="configs per pool to train"
+    )
     parser.add_argument("--quick", action="store_true", help="2 seeds, 30 trials")
-    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 20)")
-    parser.add_argument("--trials", type=int, default=None, help="trials per study (100)")
+    parser.add_argument(
+        "--seeds", type=positive_int, default=None, help="number of seeds (default 20)"
+    )
+    parser.add_argument("--trials", type=positive_int, default=None, help="trials per study (100)")
     parser.add_argument("--tasks", nargs="+", default=list(TASK_NAMES), choices=TASK_NAMES)
     parser.add_argument("--pruners", nargs="+", default=list(PRUNERS), choices=list(ALL_PRUNERS))
-    parser.add_argument("--processes", type=int, default=2, help="at most 2")
+    parser.add_argument("--processes", type=positive_int, default=2, help="at most 2")
     parser.add_argument(
         "--equal-budget",
         action="store_true",

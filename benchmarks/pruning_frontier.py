@@ -35,6 +35,7 @@ import datetime
 import itertools
 from typing import NamedTuple
 
+from _cli import positive_int
 import numpy as np
 import optuna
 from pruning import RESULTS
@@ -150,8 +151,8 @@ def _cell(score: Score | None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--trials", type=int, default=100)
+    parser.add_argument("--seeds", type=positive_int, default=20)
+    parser.add_argument("--trials", type=positive_int, default=100)
     parser.add_argument("--tasks", nargs="+", default=list(TASK_NAMES), choices=TASK_NAMES)
     args = parser.parse_args(argv)
     optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -70,6 +70,7 @@ import sys
 import time
 from typing import Any
 
+from _cli import positive_int
 from _synthetic import VALIDATION_SEED
 from _synthetic import problem
 import numpy as np
@@ -221,10 +222,12 @@ def paired_lines(results: dict[str, np.ndarray], baseline: str) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--problems", type=int, default=300, help="training problems per round")
-    parser.add_argument("--validation", type=int, default=120, help="held-out problems")
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--rounds", type=positive_int, default=2)
+    parser.add_argument(
+        "--problems", type=positive_int, default=300, help="training problems per round"
+    )
+    parser.add_argument("--validation", type=positive_int, default=120, help="held-out problems")
+    parser.add_argument("--jobs", type=positive_int, default=2)
     parser.add_argument(
         "--write", action="store_true", help="replace the shipped prior if the new one beats it"
     )

@@ -37,6 +37,7 @@ import sys
 import time
 from typing import NamedTuple
 
+from _cli import positive_int
 from _machine import machine
 from _pruner_replay import Replayed
 from _pruner_replay import replay
@@ -272,10 +273,12 @@ def write_report(
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--studies", type=int, default=12, help="studies per task and round")
+    parser.add_argument("--rounds", type=positive_int, default=3)
+    parser.add_argument(
+        "--studies", type=positive_int, default=12, help="studies per task and round"
+    )
     parser.add_argument("--weight", type=float, default=20.0, help="largest pseudo-count")
-    parser.add_argument("--seeds", type=int, default=10, help="validation seeds")
+    parser.add_argument("--seeds", type=positive_int, default=10, help="validation seeds")
     parser.add_argument("--validate-only", action="store_true", help="judge the shipped prior")
     parser.add_argument("--out", type=Path, default=DATA / PRIOR_FILE)
     return parser.parse_args(argv)

@@ -44,6 +44,8 @@ import sys
 from typing import Any
 import warnings
 
+from _cli import positive_int
+from _cli import seed_int
 from _machine import machine
 from convergence import config_id
 from convergence import table_means
@@ -227,11 +229,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--family", choices=FAMILIES, default="hpobench")
     parser.add_argument("--targets", nargs="+", help="data sets of the family (default: all)")
-    parser.add_argument("--seeds", nargs="+", type=int, default=list(range(10)))
-    parser.add_argument("--trials", type=int, default=100)
+    parser.add_argument("--seeds", nargs="+", type=seed_int, default=list(range(10)))
+    parser.add_argument("--trials", type=positive_int, default=100)
     parser.add_argument("--unrelated", default="nb201/cifar10", choices=hpo.TASKS[:-1])
     parser.add_argument("--zeros", action="store_true", help="also a table of zeros")
-    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--jobs", type=positive_int, default=1)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")

@@ -41,6 +41,7 @@ import time
 from typing import Any
 import warnings
 
+from _cli import positive_int
 from _machine import load
 from _machine import machine
 import optuna
@@ -253,7 +254,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="48 trials per configuration")
     parser.add_argument("--samplers", nargs="+", choices=SAMPLERS, default=list(SAMPLERS))
     parser.add_argument("--storages", nargs="+", choices=STORAGES, default=list(STORAGES))
-    parser.add_argument("--workers", nargs="+", type=int, default=list(WORKERS))
+    parser.add_argument("--workers", nargs="+", type=positive_int, default=list(WORKERS))
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:

@@ -19,6 +19,7 @@ By default the scheduler keeps the study in memory (it ends with the cluster); p
 from __future__ import annotations
 
 import argparse
+import warnings
 
 from distributed import Client
 from distributed import LocalCluster
@@ -94,6 +95,19 @@ def objective(trial: optuna.Trial, epochs: int = EPOCHS) -> float:
     return accuracy
 
 
+def quiet() -> None:
+    """Optuna's warnings and above only, in this process (each Dask worker is its own), and
+    not the warning that DaskStorage is experimental (it is, in optuna-integration)."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+
+def optimize_quietly(study: optuna.Study, epochs: int, n_trials: int) -> None:
+    """A worker's share of the trials."""
+    quiet()
+    study.optimize(lambda trial: objective(trial, epochs), n_trials=n_trials)
+
+
 def optimize(client: Client, args: argparse.Namespace) -> optuna.Study:
     """Create the study in the scheduler's storage and run its trials on every worker."""
     study = optuna.create_study(
@@ -111,8 +125,9 @@ def optimize(client: Client, args: argparse.Namespace) -> optuna.Study:
     n_workers = len(client.scheduler_info()["workers"])
     futures = [
         client.submit(
-            study.optimize,
-            lambda trial: objective(trial, args.epochs),
+            optimize_quietly,
+            study,
+            args.epochs,
             n_trials=args.n_trials // n_workers + (index < args.n_trials % n_workers),
             pure=False,
         )
@@ -139,7 +154,7 @@ def main() -> None:
         help="storage URL the scheduler opens, e.g. sqlite:///dask.db; without it, in memory",
     )
     args = parser.parse_args()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    quiet()
     cluster = LocalCluster(
         n_workers=args.n_workers,
         threads_per_worker=1,

@@ -344,3 +344,24 @@ def test_random_startup_differs_from_sobol_only_in_start_up_points() -> None:
     sobol, random = first_points("RLSampler"), first_points("RL-random-startup")
     assert sobol != random
     assert all(0.0 <= v <= 1.0 for point in random for v in point)
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["--trials", "-5"], "--trials"),
+        (["--dims", "0"], "--dims"),
+        (["--seeds", "-1"], "--seeds"),
+        (["--jobs", "0"], "--jobs"),
+        (["--instances", "x"], "--instances"),
+    ],
+)
+def test_bbob_refuses_impossible_values_before_running(
+    argv: list[str], option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An argparse error naming the option (these ran and failed deep inside a run, or ran
+    # quietly with another value).
+    with pytest.raises(SystemExit) as exit_info:
+        bbob.parse_args(argv)
+    assert exit_info.value.code == 2
+    assert f"argument {option}: must be an int" in capsys.readouterr().err

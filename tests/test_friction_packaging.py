@@ -25,7 +25,8 @@ def project() -> dict[str, Any]:
 
 
 def test_license_metadata_names_the_mit_license_file(project: dict[str, Any]) -> None:
-    assert project["license"] == {"file": "LICENSE"}
+    assert project["license"] == "MIT"
+    assert project["license-files"] == ["LICENSE"]
     text = (ROOT / "LICENSE").read_text()
     assert text.startswith("MIT License\n\nCopyright (c) 2026 The optuna-rl developers\n")
     assert "Permission is hereby granted, free of charge, to any person" in text
@@ -45,12 +46,13 @@ def test_project_urls_point_at_the_repository_and_its_paths(project: dict[str, A
 
 
 def test_installed_setuptools_accepts_the_project_table() -> None:
+    # The SPDX form (setuptools 77 and later), read without a deprecation warning: the table
+    # form `license = { file = ... }` is deprecated and unsupported after 2027-02-18.
     pyprojecttoml = pytest.importorskip("setuptools.config.pyprojecttoml")
     with warnings.catch_warnings():
-        # setuptools>=77 calls the table form of `license` deprecated; 68 to 76 know no other.
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("error")
         config = pyprojecttoml.read_configuration(PYPROJECT, expand=False)
-    assert config["project"]["license"] == {"file": "LICENSE"}
+    assert config["project"]["license"] == "MIT"
 
 
 def example_outputs() -> list[str]:
