@@ -114,7 +114,8 @@ STARTUP_SUMMARY = "startup design"
 """``rl_sampler`` of a trial whose parameters came from the start-up design."""
 
 ENQUEUED_SUMMARY = "enqueued"
-"""``rl_sampler`` of a trial whose values ``study.enqueue_trial`` fixed."""
+"""``rl_sampler`` of a trial whose values were given before it started (``study.enqueue_trial``,
+or a waiting trial added with its parameters, as ``RetryFailedTrialCallback`` retries one)."""
 
 
 def independent_summary(sampler_name: str) -> str:

@@ -38,6 +38,7 @@ class PrunerStudy:
             is_finished=_trials.is_finished,
             make_record=self._record,
             identity=_compat.trial_id,
+            origin=_trials.started,
         )
 
     @property

@@ -69,6 +69,7 @@ class SamplerStudy:
             is_finished=_trials.is_finished,
             make_record=self._result,
             identity=_compat.trial_id,
+            origin=_trials.started,
         )
         self.intersection: dict[str, BaseDistribution] | None = None
         self._params: dict[int, dict[str, Any]] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Sequence
+import datetime
 import math
 import threading
 from typing import TYPE_CHECKING
@@ -121,6 +122,12 @@ def recorded_decision(trial: FrozenTrial) -> Decision | None:
 
 def is_finished(trial: FrozenTrial) -> bool:
     return trial.state.is_finished()
+
+
+def started(trial: FrozenTrial) -> datetime.datetime | None:
+    """When the trial started (``None`` while it waits): never changes once set, so the first
+    trial's start tells a study from another that reuses its ids."""
+    return trial.datetime_start
 
 
 class _Cache(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 import threading
 from typing import TYPE_CHECKING
@@ -144,7 +145,7 @@ class RLPruner(BasePruner):
     def _init_caches(self) -> None:
         self._caches = _trials.StudyCaches(self._new_study_cache)
         self._lock = threading.Lock()
-        self._last_decision: dict[int, str] = {}
+        self._last_decision: dict[tuple[int, int, datetime.datetime | None], str] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # The caches and the lock stay behind: they are rebuilt from storage.
@@ -198,7 +199,9 @@ class RLPruner(BasePruner):
         """Write why, when the decision, its reason or the state changed since the last check of
         this trial, and always when it is pruned: one storage write per report would cost more
         than the report itself on a Journal file storage."""
-        key = _compat.trial_id(trial)
+        # A trial id alone is not unique: each in-memory storage counts from 0, and an RDB may
+        # give a recreated study's trials the ids of the deleted ones.
+        key = (id(_compat.get_storage(study)), _compat.trial_id(trial), trial.datetime_start)
         with self._lock:
             if not verdict.prune and self._last_decision.get(key) == verdict.reason:
                 return

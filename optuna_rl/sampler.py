@@ -312,8 +312,9 @@ class RLSampler(BaseSampler):
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
         # An enqueued trial may never ask the sampler (when every value is fixed); it still says
-        # who chose its parameters.
-        if _compat.fixed_param_names(trial):
+        # who chose its parameters. So does a trial added with its parameters set (a retry of a
+        # failed trial by RetryFailedTrialCallback, which also copies that trial's attrs).
+        if _compat.fixed_param_names(trial) or trial.params:
             self._label(study, trial, "enqueued")
         self._independent_sampler.before_trial(study, trial)
 

@@ -30,6 +30,7 @@ from optuna_rl import RLSampler
 from optuna_rl._attrs import DECISION_KEY
 from optuna_rl._attrs import FORMAT_VERSION
 from optuna_rl._attrs import USER_PRUNER
+from optuna_rl._attrs import USER_SAMPLER
 from optuna_rl.core.agent import Agent
 
 
@@ -186,6 +187,9 @@ def test_killed_worker_trial_is_failed_and_learning_resumes(
     # The retry is history: the decision copied onto it is not learned from a second time.
     assert retries[0].system_attrs[DECISION_KEY]["t"] == zombie_number
     assert not _acting(retries[0])
+    # And it says so: its parameters were given before it started (the callback copied the
+    # failed trial's user attrs, its `rl_sampler` naming the agent's move, onto it).
+    assert retries[0].user_attrs[USER_SAMPLER] == "enqueued"
 
     # The failed zombie fills its gap: it is folded in where it belongs, in number order.
     rebuilt = _fresh_agent(name, url)

@@ -18,6 +18,7 @@ from optuna_rl.core.fold import Fold
 class Entry:
     number: int
     finished: bool = False
+    origin: str | None = None
 
 
 @dataclass
@@ -111,3 +112,42 @@ def test_a_stale_shorter_view_is_ignored_and_a_different_sequence_is_detected() 
     assert fold.learner.folded == [0, 1, 2, 3, 4]
     assert fold.continues(entries + [Entry(5)])
     assert not fold.continues([Entry(i + 100, finished=True) for i in range(6)])
+
+
+def test_a_sequence_with_another_origin_is_another_sequence() -> None:
+    # A study deleted and created again may reuse the trial ids (an RDB does): the first
+    # entry's origin (when the first trial started) tells the two apart, at any length.
+    fold: Fold[Entry, int, Recorder] = Fold(
+        Recorder(),
+        is_finished=lambda entry: entry.finished,
+        make_record=lambda entry: entry.number,
+        identity=lambda entry: entry.number,
+        origin=lambda entry: entry.origin,
+    )
+    fold.sync([Entry(i, finished=True, origin="old") for i in range(5)])
+    assert fold.continues([Entry(i, finished=True, origin="old") for i in range(3)])
+    assert fold.continues([Entry(i, finished=True, origin="old") for i in range(6)])
+    assert fold.continues([Entry(0)])  # A first trial not started yet: origin unknown.
+    for n in (3, 5, 6):
+        assert not fold.continues([Entry(i, finished=True, origin="new") for i in range(n)])
+
+
+def test_an_interrupted_fold_is_broken_and_never_continues() -> None:
+    # An exception inside a sync (a KeyboardInterrupt, say) leaves the learner half updated:
+    # the fold must not be continued from there, its owner starts a new one.
+    entries = [Entry(i, finished=True) for i in range(10)]
+
+    def make_record(entry: Entry) -> int:
+        if entry.number == 7:
+            raise KeyboardInterrupt
+        return entry.number
+
+    fold: Fold[Entry, int, Recorder] = Fold(
+        Recorder(), is_finished=lambda e: e.finished, make_record=make_record, identity=id
+    )
+    try:
+        fold.sync(entries)
+    except KeyboardInterrupt:
+        pass
+    assert fold.learner.folded == list(range(7))
+    assert not fold.continues(entries)

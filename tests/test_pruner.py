@@ -909,3 +909,38 @@ def test_an_objective_that_reports_once_learns_finite_values() -> None:
     assert learner.agent.n_updates > 0
     assert np.all(np.isfinite(learner.agent.q))
     assert not any("nan" in t.user_attrs.get(USER_PRUNER, "") for t in study.trials)
+
+
+def test_one_pruner_explains_its_decisions_in_every_study() -> None:
+    # Trial ids restart at 0 in every in-memory storage: the last decision written is kept per
+    # trial of a storage, so the second study's trials get their explanations too.
+    def objective(trial: Trial) -> float:
+        x = trial.suggest_float("x", -5.0, 5.0)
+        trial.report((x - 1.0) ** 2, 0)
+        if trial.should_prune():
+            raise optuna.TrialPruned()
+        return (x - 1.0) ** 2
+
+    pruner = RLPruner()
+    explained = []
+    for _ in range(2):
+        study = optuna.create_study(sampler=RandomSampler(seed=0), pruner=pruner)
+        study.optimize(objective, n_trials=5)
+        explained.append([USER_PRUNER in t.user_attrs for t in study.trials])
+    assert explained[0] == explained[1] == [False, True, True, True, True]
+
+
+def test_a_step_beyond_int64_does_not_stop_pruning() -> None:
+    # Optuna takes any int step; the pruner's curves hold int64 steps, and a report at 2**63
+    # used to make every later check of the study fail.
+    def objective(trial: Trial) -> float:
+        x = trial.suggest_float("x", -5.0, 5.0)
+        step = 2**63 + 5 if trial.number == 2 else 0
+        trial.report((x - 1.0) ** 2, step)
+        if trial.should_prune():
+            raise optuna.TrialPruned()
+        return (x - 1.0) ** 2
+
+    study = optuna.create_study(sampler=RandomSampler(seed=0), pruner=RLPruner())
+    study.optimize(objective, n_trials=12)
+    assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in study.trials)

@@ -399,3 +399,62 @@ def test_the_agents_choice_beats_a_uniform_choice_of_the_same_moves() -> None:
         results[objective.__name__] = (rl, uniform)
     for name, (rl, uniform) in results.items():
         assert rl < uniform, (name, results)
+
+
+def test_a_study_recreated_with_the_deleted_ones_ids_starts_afresh(tmp_path: Path) -> None:
+    # SQLite gives a study created again after a deletion the deleted study's id, and its
+    # trials the deleted trials' ids; one storage object (as a gRPC proxy or a reused storage
+    # keeps it) then used to hand the new study the old study's cached learning.
+    from optuna_rl import RLPruner
+
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", -5.0, 5.0)
+        for step in range(4):
+            trial.report((x - 1.0) ** 2 + 1.0 / (step + 1), step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return (x - 1.0) ** 2
+
+    storage = optuna.storages.get_storage(f"sqlite:///{tmp_path / 'reuse.db'}")
+    sampler, pruner = RLSampler(seed=0), RLPruner()
+    old = optuna.create_study(study_name="s", storage=storage, sampler=sampler, pruner=pruner)
+    old.optimize(objective, n_trials=25)
+    old_ids = [t._trial_id for t in old.trials]
+    optuna.delete_study(study_name="s", storage=storage)
+    new = optuna.create_study(study_name="s", storage=storage, sampler=sampler, pruner=pruner)
+    new.optimize(objective, n_trials=12)
+    assert new._study_id == old._study_id  # The case at hand: ids reused.
+    assert [t._trial_id for t in new.trials] == old_ids[:12]
+    assert new.trials[0].user_attrs[USER_SAMPLER].startswith("independent")
+    assert all(t.user_attrs[USER_SAMPLER] == "startup design" for t in new.trials[1:10])
+    fresh = RLSampler(seed=0).agent_for(new)
+    held = sampler.agent_for(new)
+    assert held.n_updates == fresh.n_updates
+    np.testing.assert_array_equal(held.q, fresh.q)
+    assert pruner._learner(new).n_completed == RLPruner()._learner(new).n_completed
+
+
+def test_an_interrupted_rebuild_is_done_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ctrl-C while a sampler rebuilds a long study leaves its learner half updated: the next
+    # call must rebuild, not fold on from there (which folded a trial twice).
+    from optuna_rl._sampler_study import SamplerStudy
+
+    study = optuna.create_study(sampler=RLSampler(seed=0))
+    study.optimize(lambda t: t.suggest_float("x", -5.0, 5.0) ** 2, n_trials=60)
+    original = SamplerStudy._result
+    calls = {"n": 0}
+
+    def interrupted_once(self: SamplerStudy, trial: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 30:
+            raise KeyboardInterrupt
+        return original(self, trial)
+
+    monkeypatch.setattr(SamplerStudy, "_result", interrupted_once)
+    sampler = RLSampler(seed=0)
+    with pytest.raises(KeyboardInterrupt):
+        sampler.agent_for(study)
+    held, fresh = sampler.agent_for(study), RLSampler(seed=0).agent_for(study)
+    assert held.n_updates == fresh.n_updates
+    np.testing.assert_array_equal(held.q, fresh.q)
+    np.testing.assert_array_equal(held.visits, fresh.visits)

@@ -51,6 +51,13 @@ class Fold(Generic[E, R, L]):
         make_record: The record of a finished entry; called once per entry.
         identity: A value that tells the entry apart from any other (e.g. the trial id), to
             check that a later sequence continues this one.
+        origin: A value of the first entry that never changes once known (e.g. when the first
+            trial started), ``None`` while unknown: a sequence whose first entry has another
+            origin is another sequence, even if its entries reuse the identities (a study
+            deleted and created again under the same ids).
+
+    An exception while folding (an interrupt, say) leaves the learner half updated: the fold is
+    then broken, never :meth:`continues` anything, and its owner starts a new one.
     """
 
     def __init__(
@@ -60,11 +67,15 @@ class Fold(Generic[E, R, L]):
         is_finished: Callable[[E], bool],
         make_record: Callable[[E], R],
         identity: Callable[[E], Hashable],
+        origin: Callable[[E], Hashable] | None = None,
     ) -> None:
         self.learner = learner
         self._is_finished = is_finished
         self._make_record = make_record
         self._identity = identity
+        self._origin_of = origin
+        self._origin: Hashable = None
+        self._broken = False
         self._n_seen = 0
         self._last_identity: Hashable = None
         self._gaps: list[int] = []
@@ -84,6 +95,12 @@ class Fold(Generic[E, R, L]):
 
     def continues(self, entries: Sequence[E]) -> bool:
         """Whether ``entries`` starts with the entries seen so far (else start a new fold)."""
+        if self._broken:
+            return False
+        if self._origin is not None and entries and self._origin_of is not None:
+            origin = self._origin_of(entries[0])
+            if origin is not None and origin != self._origin:
+                return False
         if self._n_seen == 0 or len(entries) < self._n_seen:
             # A shorter sequence is a stale view of the same study (Optuna's per-thread cache):
             # :meth:`sync` ignores it.
@@ -96,6 +113,15 @@ class Fold(Generic[E, R, L]):
         n = len(entries)
         if n < self._n_seen:
             return
+        try:
+            self._sync(entries, n)
+        except BaseException:
+            self._broken = True
+            raise
+
+    def _sync(self, entries: Sequence[E], n: int) -> None:
+        if self._origin is None and n > 0 and self._origin_of is not None:
+            self._origin = self._origin_of(entries[0])
         filled = [p for p in self._gaps if self._is_finished(entries[p])]
         start = min(filled) if filled else self._n_seen
         while self._journal and self._journal[-1][0] > start:

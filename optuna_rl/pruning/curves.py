@@ -19,6 +19,10 @@ from optuna_rl.core.ranking import Counts
 from optuna_rl.core.ranking import SortedMultiset
 
 
+MAX_STEP = int(np.iinfo(np.int64).max)
+"""The largest step a curve keeps as it is (steps are int64 arrays)."""
+
+
 class Curve:
     """The intermediate values a trial reported, by step.
 
@@ -29,6 +33,11 @@ class Curve:
 
     def __init__(self, values: Mapping[int, float], sign: float) -> None:
         steps = sorted(values)
+        if steps and steps[-1] > MAX_STEP:
+            # Optuna takes any int step: beyond int64 a report stands at MAX_STEP (the last of
+            # them wins), where it ranks after every other.
+            clipped = {min(s, MAX_STEP): values[s] for s in steps}
+            steps, values = sorted(clipped), clipped
         self.steps = np.array(steps, dtype=np.int64)
         signed = np.array([sign * values[s] for s in steps], dtype=np.float64)
         self.is_nan = np.isnan(signed)
