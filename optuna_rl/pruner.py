@@ -61,8 +61,10 @@ class RLPruner(BasePruner):
     ``n_warmup_steps``, in a state with fewer than 5 samples, the prior's pseudo-counts included
     (unless pruning pays in a better-ranked state at the same progress and trend), at the last
     step of the longest completed run (nothing is left to save), or while its value is the best
-    at its step. A NaN value is pruned (after the warm-up), as Optuna's
-    :class:`~optuna.pruners.MedianPruner` does. Each decision is written on the trial as the
+    at its step. A trial whose latest value is NaN (a run that diverged) is pruned, after the
+    warm-up and the start-up trials, at any step, the last included; Optuna's
+    :class:`~optuna.pruners.MedianPruner` prunes one only when all its values are NaN. Each
+    decision is written on the trial as the
     user attr ``rl_pruner`` (state, Q-values, samples and the reason), which optuna-dashboard
     shows: when the decision, its reason or the state changes, and always when the trial is
     pruned.

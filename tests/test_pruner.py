@@ -828,7 +828,8 @@ def test_evidence_at_a_better_rank_prunes_worse_ranks() -> None:
 
 
 def test_step_index_ranks_as_a_pass_over_all_curves() -> None:
-    """The incremental index gives the same counts as comparing with every curve."""
+    """The incremental index gives the same counts and best value as comparing with every
+    curve, at every step."""
     from optuna_rl.pruning.curves import StepIndex
 
     rng = np.random.default_rng(0)
@@ -839,8 +840,10 @@ def test_step_index_ranks_as_a_pass_over_all_curves() -> None:
             reports = {start + stride * k: float(rng.integers(0, 6)) for k in range(8)}
             curves.append(Curve(reports, 1.0))
             index.add(curves[-1])
-        reported = sorted({int(s) for c in curves for s in c.steps})
-        for step in reported:
+        last = max(int(c.last_step) for c in curves)
+        # Every step, reported or not: at a step nobody reported, a curve that ended before it
+        # does not count (it used to, through the nearest earlier reported step).
+        for step in range(last + 3):
             value = float(rng.integers(0, 6))
             others = [v for v in (c.value_at(step) for c in curves) if v is not None]
             expected = (
@@ -849,6 +852,7 @@ def test_step_index_ranks_as_a_pass_over_all_curves() -> None:
                 len(others),
             )
             assert index.counts(value, step) == expected
+            assert index.best(step) == (min(others) if others else None)
 
 
 def _worsening_replay(n_completed: int) -> CurveLearner:
@@ -944,3 +948,24 @@ def test_a_step_beyond_int64_does_not_stop_pruning() -> None:
     study = optuna.create_study(sampler=RandomSampler(seed=0), pruner=RLPruner())
     study.optimize(objective, n_trials=12)
     assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in study.trials)
+
+
+def test_a_trial_best_among_the_curves_spanning_its_step_is_not_pruned() -> None:
+    # With a table that always prunes, only the guarantees hold a trial back. At step 6 the
+    # one curve that spans it is worse (1.0 against 0.5): the trial is best there, although a
+    # better curve (0.0) ended at step 4, the nearest step any curve reported.
+    q = np.zeros((N_STATES, 2))
+    q[:, 0] = -1.0
+    study = optuna.create_study(pruner=RLPruner(initial_q_table=q, prior_weight=1000.0))
+    full = study.ask()
+    for step in (0, 4, 10):
+        full.report(1.0, step)
+    study.tell(full, 1.0)
+    short = study.ask()
+    for step in range(5):
+        short.report(0.0, step)
+    study.tell(short, state=TrialState.PRUNED)
+    trial = study.ask()
+    trial.report(0.5, 6)
+    assert not trial.should_prune()
+    assert "best at this step" in explanation(trial)

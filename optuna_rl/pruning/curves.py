@@ -80,13 +80,16 @@ class StepIndex:
 
     A curve's value at a step is the one it last reported at or before it (see
     :meth:`Curve.value_at`); a curve counts at the steps it spans. A query at a step nobody
-    reported uses the nearest earlier reported step. Adding a curve costs one sorted insertion
-    per reported step in its span (and a pass over the curves for a step never seen before).
+    reported uses the nearest earlier reported step without the curves that ended there (they
+    do not span the step asked about). Adding a curve costs one sorted insertion per reported
+    step in its span (and a pass over the curves for a step never seen before).
     """
 
     def __init__(self) -> None:
         self._steps: list[int] = []
         self._values: dict[int, SortedMultiset[float]] = {}
+        self._ended: dict[int, SortedMultiset[float]] = {}
+        """The last values of the curves that end at each step."""
         self._curves: list[Curve] = []
 
     def __len__(self) -> int:
@@ -116,9 +119,15 @@ class StepIndex:
             self._values[step].insert(value)
             added.append((step, value))
         self._curves.append(curve)
+        last_value = float(curve.values[-1])
+        self._ended.setdefault(curve.last_step, SortedMultiset()).insert(last_value)
 
         def undo() -> None:
             self._curves.pop()
+            ended = self._ended[curve.last_step]
+            ended.remove(last_value)
+            if not len(ended):
+                del self._ended[curve.last_step]
             for step, value in added:
                 self._values[step].remove(value)
             for step in new_steps:
@@ -129,18 +138,38 @@ class StepIndex:
 
     def best(self, step: int) -> float | None:
         """The best (smallest) value among the curves at ``step``; ``None`` if none has one."""
-        position = bisect_right(self._steps, step) - 1
-        if position < 0:
+        found = self._at(step)
+        if found is None:
             return None
-        at_step = self._values[self._steps[position]]
-        return at_step[0:1][0] if len(at_step) else None
+        at_step, ended = found
+        if ended is None:
+            return at_step[0:1][0] if len(at_step) else None
+        # The smallest value held by more curves than ended with it.
+        for value in at_step[:]:
+            if at_step.counts(value).ties > ended.counts(value).ties:
+                return value
+        return None
 
     def counts(self, value: float, step: int) -> Counts:
         """Where ``value`` stands among the curves at ``step``."""
+        found = self._at(step)
+        if found is None:
+            return Counts(0, 0, 0)
+        at_step, ended = found
+        counts = at_step.counts(value)
+        if ended is None:
+            return counts
+        gone = ended.counts(value)
+        return Counts(counts.better - gone.better, counts.ties - gone.ties, counts.n - gone.n)
+
+    def _at(self, step: int) -> tuple[SortedMultiset[float], SortedMultiset[float] | None] | None:
+        """The values at the nearest reported step at or before ``step``, and, when that step
+        is earlier, the values of the curves that ended there (to leave out)."""
         position = bisect_right(self._steps, step) - 1
         if position < 0:
-            return Counts(0, 0, 0)
-        return self._values[self._steps[position]].counts(value)
+            return None
+        nearest = self._steps[position]
+        return self._values[nearest], (self._ended.get(nearest) if nearest < step else None)
 
 
 def standings(values: np.ndarray, steps: np.ndarray, index: StepIndex) -> Standings:

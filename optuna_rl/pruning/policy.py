@@ -29,8 +29,9 @@ def decide(learner: CurveLearner, curve: Curve) -> Verdict | None:
     """Whether to prune the running trial whose curve so far is ``curve``, at its last report;
     ``None`` if no other curve ranks against it there (no decision: go on).
 
-    A NaN value is pruned, as Optuna's ``MedianPruner`` prunes it. A trial at the last step of
-    the longest completed run goes on: there is nothing left to save. Otherwise the trial is pruned
+    A NaN latest value is pruned (a diverged run; Optuna's ``MedianPruner`` prunes only an
+    all-NaN curve), even at a full run's last step. Otherwise a trial at the last step of the
+    longest completed run goes on: there is nothing left to save. Else the trial is pruned
     where the learned values say pruning pays, in its state or in a better-ranked one at the
     same progress and trend (:func:`pruning_evidence`), and never while it is the best at its
     step.
