@@ -7,6 +7,7 @@ import numbers
 from typing import Any
 
 import numpy as np
+from optuna.study import Study
 
 
 def _is_bool(value: Any) -> bool:
@@ -82,3 +83,12 @@ def check_q_table(table: Any, shape: tuple[int, int]) -> np.ndarray:
             f"`initial_q_table` must have shape {shape} and finite values, got shape {q.shape}."
         )
     return q
+
+
+def check_study(study: Any) -> Study:
+    """``study`` as the argument of a function that reads a study: an ``optuna.Study``."""
+    if not isinstance(study, Study):
+        raise TypeError(
+            f"`study` must be an optuna.Study, got {study!r} of type {type(study).__name__}."
+        )
+    return study

@@ -10,7 +10,6 @@ import zlib
 import numpy as np
 from optuna.samplers import BaseSampler
 from optuna.samplers import RandomSampler
-from optuna.study import Study
 from optuna.trial import TrialState
 
 from optuna_rl import _attrs
@@ -24,6 +23,7 @@ from optuna_rl._validation import check_float
 from optuna_rl._validation import check_int
 from optuna_rl._validation import check_q_table
 from optuna_rl._validation import check_seed
+from optuna_rl._validation import check_study
 from optuna_rl.core.agent import Agent
 from optuna_rl.core.agent import LinearSchedule
 from optuna_rl.sampling import policy
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from optuna.distributions import BaseDistribution
+    from optuna.study import Study
     from optuna.trial import FrozenTrial
 
     from optuna_rl.sampling.results import Decision
@@ -429,15 +430,6 @@ def _name_seed(study_name: str) -> int:
     """A seed every process derives alike from the study's name (``hash`` is salted per
     process)."""
     return zlib.crc32(study_name.encode())
-
-
-def check_study(study: Any) -> Study:
-    """``study`` as the argument of a function that reads a study: an ``optuna.Study``."""
-    if not isinstance(study, Study):
-        raise TypeError(
-            f"`study` must be an optuna.Study, got {study!r} of type {type(study).__name__}."
-        )
-    return study
 
 
 def check_rebuilder(sampler: Any) -> RLSampler | None:

@@ -17,8 +17,8 @@ from optuna.trial import TrialState
 
 from optuna_rl import _attrs
 from optuna_rl._trials import recorded_decision
+from optuna_rl._validation import check_study
 from optuna_rl.sampler import RLSampler
-from optuna_rl.sampler import check_study
 from optuna_rl.sampler import rebuilder
 from optuna_rl.sampling.moves import ACTIONS
 from optuna_rl.sampling.results import Decision

@@ -97,7 +97,8 @@ class Fold(Generic[E, R, L]):
         """Whether ``entries`` starts with the entries seen so far (else start a new fold)."""
         if self._broken:
             return False
-        if self._origin is not None and entries and self._origin_of is not None:
+        if self._origin is not None and entries:
+            assert self._origin_of is not None  # Only it sets an origin.
             origin = self._origin_of(entries[0])
             if origin is not None and origin != self._origin:
                 return False
